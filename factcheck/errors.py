@@ -1,0 +1,66 @@
+"""One exception tree for the whole library.
+
+Callers (the CLI, the HTTP API, other tools) catch :class:`FactcheckError` and show
+``str(error)`` as a one-line message; ``exit_code`` tells a command-line shell which
+documented status to use, so the mapping lives next to the error and not in each caller.
+"""
+
+from __future__ import annotations
+
+
+class FactcheckError(Exception):
+    """Base of every error factcheck raises on purpose."""
+
+    exit_code = 1
+
+
+class InvalidInput(FactcheckError):
+    """The caller gave something unusable: an empty claim, a bad filter, an unknown format."""
+
+    exit_code = 2
+
+
+class IndexNotFound(FactcheckError):
+    """No index exists at the requested place."""
+
+    exit_code = 3
+
+
+class ModelMismatch(FactcheckError):
+    """The vector index was built with another embedding model or dimension."""
+
+    exit_code = 4
+
+
+class IndexCorrupt(FactcheckError):
+    """A stored file is unreadable and could not be repaired automatically."""
+
+    exit_code = 5
+
+
+class ImportFailed(FactcheckError):
+    """A whole import file could not be read (single bad records are skipped, not raised)."""
+
+    exit_code = 2
+
+
+class EmbedderUnavailable(FactcheckError):
+    """The embedding back-end or model cannot be loaded here."""
+
+    exit_code = 4
+
+
+class RefreshLocked(FactcheckError):
+    """Another refresh holds the index lock."""
+
+    exit_code = 75  # EX_TEMPFAIL: cron may simply try again later
+
+
+class SourceError(FactcheckError):
+    """A source failed or no longer looks the way its scraper expects."""
+
+    exit_code = 6
+
+
+class FetchError(SourceError):
+    """A page could not be fetched after the polite retries."""

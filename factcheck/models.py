@@ -1,0 +1,137 @@
+"""Plain data objects shared by the store, the lookup, the scrapers and the CLI.
+
+They are dataclasses so that callers can ``dataclasses.asdict`` them into JSON and so that
+scrapers outside this package can build them without importing anything heavy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Verdict(str, Enum):
+    """Normalised verdict scale; the publisher's own label is always kept beside it."""
+
+    FALSE = "false"
+    MISLEADING = "misleading"
+    MIXED = "mixed"
+    TRUE = "true"
+    SATIRE = "satire"
+    UNPROVEN = "unproven"
+    UNKNOWN = "unknown"
+
+
+class Tier(str, Enum):
+    """How strongly the best hit answers the claim."""
+
+    MATCH = "match"
+    SUGGESTION = "suggestion"
+    NONE = "none"
+
+
+@dataclass
+class VerifiedItem:
+    """One fact-check, government clarification or ClaimReview, identified by its canonical URL."""
+
+    url: str
+    title: str
+    source: str = "import"
+    publisher: str = ""
+    claim: str = ""
+    verdict_raw: str = ""
+    verdict: Verdict = Verdict.UNKNOWN
+    published: str | None = None  # ISO 8601 date (YYYY-MM-DD) or datetime
+    language: str | None = None
+    text: str = ""
+    fetched_at: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Hash of everything that matters for search; unchanged hash means no re-embedding."""
+        payload = json.dumps(
+            [self.title, self.claim, self.text, self.verdict_raw, self.publisher,
+             self.published, self.language],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    def embedding_text(self) -> str:
+        """The text the dense index sees: the title and the claim, which is what a query resembles."""
+        parts = [self.title.strip()]
+        claim = self.claim.strip()
+        if claim and claim.lower() not in self.title.lower():
+            parts.append(claim)
+        return ". ".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        return data
+
+
+@dataclass
+class Hit:
+    """A stored item returned for a claim, with the scores that ranked it."""
+
+    item: VerifiedItem
+    score: float
+    dense: float
+    keyword: float
+    rank: int
+
+    def to_dict(self, snippet_chars: int = 240) -> dict[str, Any]:
+        item = self.item
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "dense_score": round(self.dense, 4),
+            "keyword_score": round(self.keyword, 4),
+            "url": item.url,
+            "title": item.title,
+            "claim": item.claim,
+            "verdict": item.verdict.value,
+            "verdict_raw": item.verdict_raw,
+            "publisher": item.publisher,
+            "source": item.source,
+            "published": item.published,
+            "language": item.language,
+            "snippet": snippet(item, snippet_chars),
+        }
+
+
+@dataclass
+class CheckResult:
+    """The answer for one claim: a tier and the ranked hits behind it."""
+
+    query: str
+    tier: Tier
+    hits: list[Hit]
+    model: str
+    thresholds: dict[str, float]
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "status": self.tier.value,
+            "model": self.model,
+            "thresholds": self.thresholds,
+            "results": [h.to_dict() for h in self.hits],
+        }
+
+
+def snippet(item: VerifiedItem, limit: int = 240) -> str:
+    """A short excerpt for display: the claim when known, else the start of the text."""
+    base = item.claim or item.text or item.title
+    base = " ".join(base.split())
+    if len(base) <= limit:
+        return base
+    cut = base[:limit].rsplit(" ", 1)[0]
+    return cut + "…"
