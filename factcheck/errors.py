@@ -64,3 +64,16 @@ class SourceError(FactcheckError):
 
 class FetchError(SourceError):
     """A page could not be fetched after the polite retries."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status  # the last HTTP status seen, or None for a network fault
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt of the host forbids the URL for our User-Agent; never retried."""
+
+
+class StructureChanged(SourceError):
+    """A page or listing lacks what its scraper requires: the site changed (drift)."""

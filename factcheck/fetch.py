@@ -1,0 +1,515 @@
+"""A polite asynchronous HTTP fetcher for the refresh.
+
+Fact-check sites are run by small newsrooms and ministries; some are slow and some block
+crawlers that hammer them. Every request the refresh makes therefore goes through one
+:class:`Fetcher`, which
+
+* identifies itself with a User-Agent naming the project and a contact URL,
+* obeys robots.txt (parsed with protego, cached per host, ``Crawl-delay`` honoured),
+* keeps a minimum delay between requests to one host and caps concurrency per host,
+* retries timeouts, connection faults, 5xx and 429 with exponential backoff (``Retry-After``
+  wins when it is longer), and never retries other 4xx,
+* caps the size of a response and the number of redirects, and refuses non-http(s) URLs,
+* sends ``If-None-Match`` / ``If-Modified-Since`` remembered from the previous run, so that an
+  unchanged page costs the site a 304 and us nothing.
+
+Failures end in :class:`~factcheck.errors.FetchError` (or ``RobotsDisallowed``); the counts of
+everything that happened are kept in :attr:`Fetcher.stats` for the refresh report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from .errors import FetchError, RobotsDisallowed
+from .urls import is_http_url
+
+log = logging.getLogger(__name__)
+
+try:  # pragma: no cover - only missing when running from a source tree without metadata
+    from importlib.metadata import version as _version
+
+    __version__ = _version("factcheck")
+except Exception:  # noqa: BLE001
+    __version__ = "0"
+
+PROJECT_URL = "https://github.com/factcheck-id/factcheck"
+DEFAULT_USER_AGENT = f"factcheck/{__version__} (+{PROJECT_URL})"
+
+#: Statuses worth asking again for: the server is busy or briefly broken, not refusing us.
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 522, 524})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """Politeness and safety settings; the defaults are meant for the real sites.
+
+    Tests and benchmarks shrink ``delay`` and ``backoff``; nothing else needs changing.
+    """
+
+    user_agent: str = DEFAULT_USER_AGENT
+    delay: float = 2.0  # seconds between request starts to one host (robots Crawl-delay may raise it)
+    per_host: int = 1  # requests in flight to one host
+    max_connections: int = 8
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    retries: int = 3
+    backoff: float = 2.0  # first retry waits this long, then doubles
+    backoff_max: float = 60.0
+    max_retry_after: float = 600.0  # a longer Retry-After gives up instead of hanging a refresh
+    jitter: float = 0.1  # fraction of a wait added at random so that runs do not synchronise
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    obey_robots: bool = True
+    robots_ttl: float = 3600.0
+    allowed_hosts: frozenset[str] | None = None  # when set, every other host is refused
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "FetchConfig":
+        """Build from a config-file table, ignoring nothing silently: unknown keys are an error."""
+        from .errors import InvalidInput
+
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidInput(f"unknown fetch setting(s): {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if values.get("allowed_hosts") is not None:
+            values["allowed_hosts"] = frozenset(values["allowed_hosts"])
+        return cls(**values)
+
+
+@dataclass
+class Validators:
+    """What the previous 200 response said about a URL, for a conditional GET next time."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+
+class ValidatorStore(Protocol):
+    """Where validators are remembered between runs (the store's ``http_cache`` table)."""
+
+    def get(self, url: str) -> Validators | None: ...
+
+    def put(self, url: str, validators: Validators) -> None: ...
+
+
+class MemoryValidators:
+    """Validators kept for the life of one process; enough for tests and benchmarks."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, Validators] = {}
+
+    def get(self, url: str) -> Validators | None:
+        return self._data.get(url)
+
+    def put(self, url: str, validators: Validators) -> None:
+        self._data[url] = validators
+
+
+class StoreValidators:
+    """Validators in the ``http_cache`` table of a factcheck store.
+
+    ``read_only`` is for dry runs, which must leave the index exactly as they found it.
+    """
+
+    def __init__(self, store: Any, *, read_only: bool = False) -> None:
+        self._store = store
+        self._read_only = read_only
+
+    def get(self, url: str) -> Validators | None:
+        row = self._store.conn.execute(
+            "SELECT etag, last_modified, content_hash FROM http_cache WHERE url = ?", (url,)
+        ).fetchone()
+        return Validators(row[0], row[1], row[2]) if row else None
+
+    def put(self, url: str, validators: Validators) -> None:
+        if self._read_only:
+            return
+        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        with self._store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO http_cache(url, etag, last_modified, content_hash, checked_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified, content_hash = excluded.content_hash, "
+                "checked_at = excluded.checked_at",
+                (url, validators.etag, validators.last_modified, validators.content_hash, now),
+            )
+
+
+@dataclass
+class Response:
+    """A fetched page: the body as bytes and, decoded on first use, as text."""
+
+    url: str  # after redirects
+    requested_url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    not_modified: bool = False  # 304 to our conditional GET: nothing to parse
+    unchanged: bool = False  # 200, but the same bytes as last time
+    elapsed: float = 0.0
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @cached_property
+    def text(self) -> str:
+        return decode_body(self.content, self.headers.get("content-type", ""))
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def decode_body(content: bytes, content_type: str = "") -> str:
+    """Bytes to text: the header's charset, else what the document declares, else a guess.
+
+    Indonesian sites still serve the odd windows-1252 page with no header charset, so HTML goes
+    through bs4's UnicodeDammit, which reads ``<meta charset>`` and falls back to detection.
+    """
+    if not content:
+        return ""
+    charset = None
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"\'') or None
+    if charset:
+        try:
+            return content.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            log.debug("declared charset %s does not decode; guessing", charset)
+    if "json" in content_type:
+        return content.decode("utf-8-sig", errors="replace")
+    from bs4 import UnicodeDammit
+
+    dammit = UnicodeDammit(content, is_html="html" in content_type or not content_type)
+    if dammit.unicode_markup is not None:
+        return dammit.unicode_markup
+    return content.decode("utf-8", errors="replace")
+
+
+@dataclass
+class FetchStats:
+    """Counts of what the fetcher did, for the refresh report and the logs."""
+
+    requests: int = 0
+    responses: int = 0
+    retries: int = 0
+    network_errors: int = 0
+    retryable_statuses: int = 0
+    not_modified: int = 0
+    robots_blocked: int = 0
+    failed: int = 0
+    bytes: int = 0
+    per_host: Counter[str] = field(default_factory=Counter)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Host:
+    """Politeness state of one host: who may go next, and when."""
+
+    def __init__(self, per_host: int, delay: float) -> None:
+        self.semaphore = asyncio.Semaphore(per_host)
+        self.lock = asyncio.Lock()
+        self.next_start = 0.0
+        self.delay = delay
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now_ts = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now_ts)
+
+
+class Fetcher:
+    """The one door to the network for a refresh; use it as an ``async with`` context.
+
+    ``transport`` lets tests substitute an ``httpx.MockTransport``; ``validators`` is where
+    ETag / Last-Modified are remembered (in memory unless the refresh passes the store's).
+    """
+
+    def __init__(
+        self,
+        config: FetchConfig | None = None,
+        *,
+        validators: ValidatorStore | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config or FetchConfig()
+        self.validators: ValidatorStore = validators if validators is not None else MemoryValidators()
+        self.stats = FetchStats()
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._hosts: dict[str, _Host] = {}
+        self._robots: dict[str, tuple[Protego | None, float]] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+
+    async def __aenter__(self) -> "Fetcher":
+        cfg = self.config
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": cfg.user_agent, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
+            limits=httpx.Limits(max_connections=cfg.max_connections),
+            follow_redirects=False,  # followed by hand so every hop is checked and rate-limited
+            transport=self._transport,
+            trust_env=False,  # a proxy from the environment must not silently reroute the crawl
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # -- public -------------------------------------------------------------------------
+
+    async def get(
+        self,
+        url: str,
+        *,
+        conditional: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Fetch ``url`` politely; raise ``FetchError`` when it cannot be had.
+
+        With ``conditional`` the remembered validators are sent and a 304 comes back as a
+        response with ``not_modified`` set. A 200 always refreshes the remembered validators.
+        """
+        started = time.monotonic()
+        self._check_url(url)
+        request_headers = dict(headers or {})
+        remembered = self.validators.get(url)
+        if conditional and remembered:
+            if remembered.etag:
+                request_headers["If-None-Match"] = remembered.etag
+            if remembered.last_modified:
+                request_headers["If-Modified-Since"] = remembered.last_modified
+        current = url
+        for _hop in range(self.config.max_redirects + 1):
+            await self._check_robots(current)
+            status, resp_headers, body = await self._with_retries(current, request_headers)
+            if status in _REDIRECTS and resp_headers.get("location"):
+                target = urljoin(current, resp_headers["location"])
+                self._check_url(target)
+                log.debug("redirect %s -> %s", current, target)
+                # validators belong to the first URL; do not send them to another one
+                request_headers.pop("If-None-Match", None)
+                request_headers.pop("If-Modified-Since", None)
+                current = target
+                continue
+            break
+        else:
+            self.stats.failed += 1
+            raise FetchError(
+                f"more than {self.config.max_redirects} redirects from {url}", url=url, status=status
+            )
+        elapsed = time.monotonic() - started
+        if status == 304:
+            self.stats.not_modified += 1
+            return Response(current, url, 304, resp_headers, b"", not_modified=True, elapsed=elapsed)
+        if status >= 400:
+            self.stats.failed += 1
+            raise FetchError(f"HTTP {status} for {current}", url=current, status=status)
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        unchanged = bool(remembered and remembered.content_hash == digest)
+        if 200 <= status < 300:
+            self.validators.put(
+                url,
+                Validators(resp_headers.get("etag"), resp_headers.get("last-modified"), digest),
+            )
+        return Response(current, url, status, resp_headers, body, unchanged=unchanged, elapsed=elapsed)
+
+    async def allowed(self, url: str) -> bool:
+        """Whether robots.txt of the URL's host lets us fetch it."""
+        if not self.config.obey_robots:
+            return True
+        policy = await self._robots_policy(url)
+        if policy is None:
+            return True
+        return bool(policy.can_fetch(url, self.config.user_agent))
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _check_url(self, url: str) -> None:
+        if not is_http_url(url):
+            self.stats.failed += 1
+            raise FetchError(f"not an http(s) URL: {url!r}", url=url)
+        allowed = self.config.allowed_hosts
+        if allowed is not None and (urlsplit(url).hostname or "").lower() not in allowed:
+            self.stats.failed += 1
+            raise FetchError(f"host not in allowed_hosts: {url}", url=url)
+
+    async def _check_robots(self, url: str) -> None:
+        if not await self.allowed(url):
+            self.stats.robots_blocked += 1
+            log.info("robots.txt disallows %s", url)
+            raise RobotsDisallowed(f"robots.txt disallows {url}", url=url)
+
+    def _host(self, url: str) -> _Host:
+        key = _origin(url)
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(self.config.per_host, self.config.delay)
+        return host
+
+    def _jittered(self, seconds: float) -> float:
+        return seconds * (1 + random.uniform(0, self.config.jitter)) if seconds > 0 else 0.0
+
+    async def _robots_policy(self, url: str) -> Protego | None:
+        origin = _origin(url)
+        cached = self._robots.get(origin)
+        if cached and time.monotonic() - cached[1] < self.config.robots_ttl:
+            return cached[0]
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            cached = self._robots.get(origin)
+            if cached and time.monotonic() - cached[1] < self.config.robots_ttl:
+                return cached[0]
+            policy = await self._load_robots(origin)
+            self._robots[origin] = (policy, time.monotonic())
+            if policy is not None:
+                delay = policy.crawl_delay(self.config.user_agent)
+                if delay:
+                    host = self._host(url)
+                    host.delay = max(self.config.delay, float(delay))
+                    log.info("%s asks for Crawl-delay %s s", origin, delay)
+            return policy
+
+    async def _load_robots(self, origin: str) -> Protego | None:
+        """robots.txt per RFC 9309: 4xx means no rules, an unreachable file means stay out."""
+        url = origin + "/robots.txt"
+        current = url
+        try:
+            for _hop in range(self.config.max_redirects + 1):
+                status, headers, body = await self._with_retries(current, {})
+                if status in _REDIRECTS and headers.get("location"):
+                    current = urljoin(current, headers["location"])
+                    if not is_http_url(current):
+                        return None
+                    continue
+                break
+        except FetchError as exc:
+            log.warning("robots.txt of %s unreachable (%s): not fetching from it", origin, exc)
+            return Protego.parse("User-agent: *\nDisallow: /")
+        if 200 <= status < 300:
+            return Protego.parse(decode_body(body, headers.get("content-type", "text/plain")))
+        if 400 <= status < 500:
+            return None
+        log.warning("robots.txt of %s answered %s: not fetching from it", origin, status)
+        return Protego.parse("User-agent: *\nDisallow: /")
+
+    async def _with_retries(
+        self, url: str, headers: Mapping[str, str]
+    ) -> tuple[int, httpx.Headers, bytes]:
+        cfg = self.config
+        host = self._host(url)
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                status, resp_headers, body = await self._send_once(host, url, headers)
+            except _TooLarge:
+                self.stats.failed += 1
+                raise FetchError(f"response larger than {cfg.max_bytes} bytes: {url}", url=url) from None
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                self.stats.network_errors += 1
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                status = None
+            else:
+                if status not in RETRY_STATUSES:
+                    return status, resp_headers, body
+                self.stats.retryable_statuses += 1
+                reason = f"HTTP {status}"
+                retry_after = parse_retry_after(resp_headers.get("retry-after"))
+            if attempt >= cfg.retries:
+                self.stats.failed += 1
+                log.warning("giving up on %s after %d attempts: %s", url, attempt + 1, reason)
+                raise FetchError(f"{reason} for {url} after {attempt + 1} attempts", url=url, status=status)
+            if retry_after is not None and retry_after > cfg.max_retry_after:
+                self.stats.failed += 1
+                log.warning("%s asks us to wait %.0f s: giving up for this run", url, retry_after)
+                raise FetchError(
+                    f"{reason} for {url}: Retry-After {retry_after:.0f} s is too long", url=url, status=status
+                )
+            wait = min(cfg.backoff * (2**attempt), cfg.backoff_max)
+            if retry_after is not None:
+                wait = max(wait, retry_after)
+            wait = self._jittered(wait)
+            # the whole host waits, not only this request: the server asked for a pause
+            host.next_start = max(host.next_start, time.monotonic() + wait)
+            self.stats.retries += 1
+            attempt += 1
+            log.info("%s for %s; retry %d/%d in %.2f s", reason, url, attempt, cfg.retries, wait)
+            await asyncio.sleep(wait)
+
+    async def _send_once(
+        self, host: _Host, url: str, headers: Mapping[str, str]
+    ) -> tuple[int, httpx.Headers, bytes]:
+        if self._client is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        cfg = self.config
+        async with host.semaphore:
+            async with host.lock:
+                wait = host.next_start - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                host.next_start = time.monotonic() + self._jittered(host.delay)
+            self.stats.requests += 1
+            self.stats.per_host[_origin(url)] += 1
+            async with self._client.stream("GET", url, headers=dict(headers)) as resp:
+                declared = resp.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > cfg.max_bytes:
+                    raise _TooLarge
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.aiter_bytes():
+                    size += len(chunk)
+                    if size > cfg.max_bytes:
+                        raise _TooLarge
+                    chunks.append(chunk)
+            self.stats.responses += 1
+            self.stats.bytes += size
+            return resp.status_code, resp.headers, b"".join(chunks)
