@@ -174,7 +174,8 @@ class Store:
             if not path.exists():
                 if not create:
                     raise IndexNotFound(
-                        f"no index at {directory}: import items or run 'factcheck refresh' first"
+                        f"no index at {directory}: import items or run 'factcheck refresh' first "
+                        "(or try 'factcheck check --demo')"
                     )
                 path.parent.mkdir(parents=True, exist_ok=True)
             try:
