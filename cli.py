@@ -1,0 +1,232 @@
+"""The ``factcheck`` command: a thin shell over :class:`factcheck.FactChecker`.
+
+Each command is one library call. Data goes to stdout (text, or JSON with ``--json``); messages
+and progress go to stderr. Library errors become one line on stderr and a documented exit code:
+
+\b
+  0  success (also when no verified item matched: that is an answer)
+  1  unexpected error
+  2  bad input: empty claim, unreadable or malformed file, bad option
+  3  no index at the given place
+  4  model mismatch, or the embedding model cannot be loaded
+  5  a stored file is damaged beyond automatic repair
+  6  a source failed during refresh
+  75 another refresh holds the lock (try again later)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from factcheck import FactChecker, FactcheckError, ImportFailed
+from factcheck.models import CheckResult, Tier
+
+_TIER_HEADLINE = {
+    Tier.MATCH: "MATCH: a trusted source has already checked this claim.",
+    Tier.SUGGESTION: "POSSIBLY RELATED: similar verified items, but none clearly about this claim.",
+    Tier.NONE: "NO MATCH: no verified item in the index matches this claim. "
+               "Its source is not confirmed; do not share it as fact.",
+}
+
+
+def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into one line on stderr and their exit code, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FactcheckError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _open(ctx: click.Context, **kwargs: Any) -> FactChecker:
+    checker = FactChecker.open(ctx.obj["index"], **kwargs)
+    ctx.call_on_close(checker.close)
+    if checker.repaired:
+        click.echo(f"Note: the vector index was {checker.repaired}; rebuilt it from the store.",
+                   err=True)
+    return checker
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _progress(label: str) -> Callable[[int, int], None] | None:
+    """A progress line on stderr for interactive runs; nothing under cron or in a pipe."""
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int) -> None:
+        click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+
+    return report
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="factcheck")
+@click.option(
+    "--index", "index", envvar="FACTCHECK_HOME", type=click.Path(file_okay=False),
+    help="Index directory [env FACTCHECK_HOME; default: the user data directory].",
+)
+@click.option("-v", "--verbose", count=True, help="Log more to stderr (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, index: str | None, verbose: int) -> None:
+    """Has a trusted fact-checker already verified this claim?"""
+    ctx.ensure_object(dict)
+    ctx.obj["index"] = index
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("claim", required=False)
+@click.option("-n", "--limit", default=5, show_default=True, help="Results to show (1-100).")
+@click.option("--publisher", multiple=True, help="Only items of this publisher (repeatable).")
+@click.option("--source", multiple=True, help="Only items from this source (repeatable).")
+@click.option("--verdict", multiple=True,
+              help="Only this normalised verdict: false, misleading, mixed, true, satire, "
+                   "unproven, unknown (repeatable).")
+@click.option("--lang", "languages", multiple=True, help="Only items in this language (id, en).")
+@click.option("--max-age", help="Only items published within this age: 30d, 6w, 6m, 2y.")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "dense"]), default="hybrid",
+              show_default=True, help="Retrieval mode.")
+@click.option("--demo", is_flag=True, help="Use the bundled demo sample instead of an index.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@_fail_cleanly
+def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[str, ...],
+          source: tuple[str, ...], verdict: tuple[str, ...], languages: tuple[str, ...],
+          max_age: str | None, mode: str, demo: bool, as_json: bool) -> None:
+    """Find verified items similar to CLAIM (or to standard input when CLAIM is - or absent).
+
+    \b
+      factcheck check "Vaksin COVID-19 mengandung chip pelacak"
+      echo "pesan berantai..." | factcheck check --json
+    """
+    if claim is None or claim == "-":
+        if sys.stdin.isatty():
+            raise click.UsageError("give a claim as an argument or on standard input")
+        claim = sys.stdin.read()
+    if demo:
+        from factcheck.demo import open_demo
+
+        checker = open_demo()
+        ctx.call_on_close(checker.close)
+    else:
+        checker = _open(ctx)
+    result = checker.check(
+        claim, limit=limit, publishers=publisher, sources=source, verdicts=verdict,
+        languages=languages, max_age=max_age, mode=mode,
+    )
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        _print_result(result, demo)
+
+
+def _print_result(result: CheckResult, demo: bool) -> None:
+    click.echo(_TIER_HEADLINE[result.tier])
+    if demo:
+        click.echo("(demo sample: a few dozen real fact-checks, not a full index)", err=True)
+    if result.tier is Tier.NONE:
+        return
+    for hit in result.hits:
+        item = hit.item
+        label = item.verdict_raw or "no label"
+        click.echo("")
+        click.echo(f"{hit.rank}. [{label} → {item.verdict.value}] {item.title}")
+        meta = " · ".join(filter(None, [item.publisher, item.published, item.url]))
+        click.echo(f"   {meta}")
+        data = hit.to_dict()
+        if data["snippet"] and data["snippet"] != item.title:
+            click.echo(f"   {data['snippet']}")
+        click.echo(f"   similarity {hit.dense:.3f} · score {hit.score:.3f}")
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "json"]),
+              default="auto", show_default=True,
+              help="json covers ClaimReview JSON-LD and Google Fact Check Tools JSON.")
+@click.option("--source", default="import", show_default=True, help="Source name to record.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_fail_cleanly
+def import_(ctx: click.Context, file: str, fmt: str, source: str, as_json: bool) -> None:
+    """Add verified items from FILE: JSONL, CSV, ClaimReview JSON-LD or Fact Check Tools JSON.
+
+    Malformed records are reported with their line number and skipped; the rest is imported.
+    """
+    checker = _open(ctx, create=True)
+    report = checker.import_file(file, fmt=fmt, source=source, progress=_progress("embedding"))
+    for error in report.skipped:
+        click.echo(f"skipped {file}:{error}", err=True)
+    if as_json:
+        _emit_json({
+            "path": report.path, "format": report.format, "new": report.new,
+            "updated": report.updated, "unchanged": report.unchanged,
+            "skipped": [{"line": e.line, "error": e.message} for e in report.skipped],
+        })
+    else:
+        click.echo(f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
+                   f"{len(report.skipped)} skipped")
+    if report.skipped and not (report.new or report.updated or report.unchanged):
+        raise ImportFailed(f"no valid record in {file}")
+
+
+@cli.command()
+@click.option("--model", help="Re-embed everything with this model (name, path or st:NAME).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_fail_cleanly
+def reindex(ctx: click.Context, model: str | None, as_json: bool) -> None:
+    """Rebuild the vector index from the store, or re-embed it with another model."""
+    checker = _open(ctx)  # opens with the index's own model; reindex(model) switches
+    report = checker.reindex(model, progress=_progress("embedding"))
+    if as_json:
+        _emit_json(report.__dict__)
+    else:
+        how = "from stored vectors" if report.rebuilt_from_store else f"{report.embedded} embedded"
+        click.echo(f"{report.items} items indexed with {report.model} ({how})")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+@_fail_cleanly
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """What the index holds: items per source, publisher, verdict and language."""
+    data = _open(ctx).stats()
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"index      {data['path']}")
+    click.echo(f"items      {data['items']} ({data['indexed_vectors']} vectors, {data['model']})")
+    click.echo(f"newest     {data['newest_published'] or '-'}")
+    for key in ("by_source", "by_publisher", "by_verdict", "by_language"):
+        groups = data[key]
+        assert isinstance(groups, dict)
+        click.echo(f"{key[3:]:<10} " + ", ".join(f"{k or '-'}: {v}" for k, v in groups.items()))
+
+
+def main() -> None:
+    cli(prog_name="factcheck")
+
+
+if __name__ == "__main__":
+    main()

