@@ -1,0 +1,199 @@
+"""Newest-first discovery helpers: feeds, sitemaps, listing pages and WordPress REST.
+
+Every helper yields :class:`~scrapers.base.Link` objects newest first and lazily, so the refresh
+can stop at the first already-known URL without having fetched the rest of the archive. A
+listing that should contain links but does not raises ``StructureChanged``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+import feedparser
+from lxml import etree
+
+from factcheck.dates import parse_date
+from factcheck.models import VerifiedItem
+
+from .base import Link, SiteSource
+from .extract import clean, soup
+
+if TYPE_CHECKING:  # pragma: no cover
+    from factcheck.fetch import Fetcher, Response
+
+log = logging.getLogger(__name__)
+
+
+# -- feeds ------------------------------------------------------------------------------
+
+
+def feed_entries(response: "Response") -> list[Any]:
+    """Entries of an RSS/Atom feed (feedparser), newest first; empty when it is not a feed."""
+    parsed = feedparser.parse(response.content, response_headers={"content-location": response.url})
+    if parsed.bozo and not parsed.entries:
+        return []
+    entries = list(parsed.entries)
+    entries.sort(key=lambda e: _entry_date(e) or "", reverse=True)
+    return entries
+
+
+def _entry_date(entry: Any) -> str | None:
+    for key in ("published_parsed", "updated_parsed"):
+        value = entry.get(key)
+        if value:
+            return f"{value.tm_year:04d}-{value.tm_mon:02d}-{value.tm_mday:02d}"
+    return parse_date(entry.get("published") or entry.get("updated"))
+
+
+async def feed_links(
+    fetcher: "Fetcher", source: SiteSource, url: str,
+    to_item: Callable[[Any, str], VerifiedItem | None] | None = None,
+) -> AsyncIterator[Link]:
+    """Links of a feed; ``to_item`` may build the whole item from an entry (full-text feeds)."""
+    response = await fetcher.get(url)
+    entries = feed_entries(response)
+    if not entries:
+        raise source.drift("no feed entries", response.url)
+    for entry in entries:
+        href = entry.get("link")
+        if not href:
+            continue
+        link = source.rebase(href, response.url)
+        item = to_item(entry, link) if to_item else None
+        yield Link(link, published=_entry_date(entry), title=clean(entry.get("title")), item=item)
+
+
+# -- sitemaps ---------------------------------------------------------------------------
+
+_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def parse_sitemap(content: bytes) -> tuple[str, list[tuple[str, str | None]]]:
+    """``("index"|"urlset", [(loc, lastmod), ...])`` newest first (no lastmod sorts last)."""
+    try:
+        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True,
+                                                                recover=True))
+    except etree.XMLSyntaxError:
+        return "invalid", []
+    if root is None:
+        return "invalid", []
+    tag = etree.QName(root).localname
+    kind = "index" if tag == "sitemapindex" else "urlset" if tag == "urlset" else "invalid"
+    child = "sitemap" if kind == "index" else "url"
+    entries = []
+    for node in root.iter(_NS + child, child):
+        loc = node.findtext(_NS + "loc") or node.findtext("loc")
+        if loc and loc.strip():
+            lastmod = node.findtext(_NS + "lastmod") or node.findtext("lastmod")
+            entries.append((loc.strip(), lastmod.strip() if lastmod else None))
+    entries.sort(key=lambda e: e[1] or "", reverse=True)
+    return kind, entries
+
+
+async def sitemap_links(
+    fetcher: "Fetcher", source: SiteSource, url: str, *, accept: Callable[[str], bool] | None = None,
+    max_sitemaps: int = 50,
+) -> AsyncIterator[Link]:
+    """Walk a sitemap or sitemap index newest first (by ``lastmod``), fetching sub-sitemaps lazily."""
+    todo = [url]
+    seen = 0
+    yielded = False
+    while todo and seen < max_sitemaps:
+        current = todo.pop(0)
+        seen += 1
+        response = await fetcher.get(current)
+        kind, entries = parse_sitemap(response.content)
+        if kind == "invalid":
+            raise source.drift("not a sitemap", response.url)
+        if kind == "index":
+            # newest sub-sitemaps first, before anything still queued
+            todo[:0] = [source.rebase(loc, response.url) for loc, _ in entries]
+            continue
+        for loc, lastmod in entries:
+            link = source.rebase(loc, response.url)
+            if accept is None or accept(link):
+                yielded = True
+                yield Link(link, published=parse_date(lastmod))
+    if not yielded:
+        raise source.drift("sitemap lists no article URLs", url)
+
+
+# -- listing pages ----------------------------------------------------------------------
+
+
+def listing_links(source: SiteSource, html: str, page_url: str, pattern: re.Pattern[str]) -> list[Link]:
+    """Article links on a listing page, in page order (listings show newest first).
+
+    Only links on the source's own site whose path matches ``pattern`` count; duplicates (image
+    link and title link of the same card) are collapsed.
+    """
+    doc = soup(html)
+    links: list[Link] = []
+    seen: set[str] = set()
+    for anchor in doc.find_all("a", href=True):
+        url = source.rebase(str(anchor["href"]), page_url)
+        if not source.owns(url) or not pattern.search(url) or url in seen:
+            continue
+        seen.add(url)
+        title = clean(anchor.get_text(" ")) or None
+        links.append(Link(url, title=title))
+    return links
+
+
+async def paged_listing(
+    fetcher: "Fetcher", source: SiteSource, page_url: Callable[[int], str], pattern: re.Pattern[str],
+    *, first_page: int = 1, dates: Callable[[str], dict[str, str]] | None = None,
+) -> AsyncIterator[Link]:
+    """Walk numbered listing pages until one has no new article links (or ``max_pages``).
+
+    An empty *first* page is drift (or the site is serving an error page), never "nothing new".
+    """
+    seen: set[str] = set()
+    for number in range(first_page, first_page + source.max_pages):
+        response = await fetcher.get(page_url(number))
+        links = [link for link in listing_links(source, response.text, response.url, pattern)
+                 if link.url not in seen]
+        if not links:
+            if number == first_page:
+                raise source.drift("listing page has no article links", response.url)
+            log.info("%s: listing ends at page %d", source.name, number)
+            return
+        when = dates(response.text) if dates else {}
+        for link in links:
+            seen.add(link.url)
+            link.published = link.published or when.get(link.url)
+            yield link
+
+
+# -- WordPress REST ---------------------------------------------------------------------
+
+
+async def wp_rest_links(
+    fetcher: "Fetcher", source: SiteSource, api_url: str,
+    to_item: Callable[[dict[str, Any], str], VerifiedItem | None], *, per_page: int = 50,
+) -> AsyncIterator[Link]:
+    """Posts from ``/wp-json/wp/v2/posts`` newest first; each post becomes a whole item."""
+    for page in range(1, source.max_pages + 1):
+        sep = "&" if "?" in api_url else "?"
+        response = await fetcher.get(f"{api_url}{sep}per_page={per_page}&page={page}&orderby=date&order=desc")
+        try:
+            posts = response.json()
+        except ValueError:
+            raise source.drift("WordPress REST answer is not JSON", response.url) from None
+        if not isinstance(posts, list):
+            raise source.drift("WordPress REST answer is not a list of posts", response.url)
+        if not posts:
+            if page == 1:
+                raise source.drift("WordPress REST lists no posts", response.url)
+            return
+        for post in posts:
+            href = post.get("link")
+            if not href:
+                continue
+            link = source.rebase(str(href), response.url)
+            yield Link(link, published=parse_date(post.get("date")), item=to_item(post, link))
+        if len(posts) < per_page:
+            return

@@ -1,0 +1,145 @@
+"""Extraction helpers shared by the scrapers: HTML, JSON-LD ClaimReview, trafilatura, dates.
+
+Scrapers read the site's own structure for the verdict and the claim (that is where the
+publisher states them), trafilatura for the main text and metadata when there is no better
+place, and schema.org ClaimReview whenever a page carries it, since it is the one structure
+publishers maintain for machines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup, Tag
+
+from factcheck.claimreview import find_claimreviews, item_from_claimreview
+from factcheck.dates import parse_date
+from factcheck.models import Verdict, VerifiedItem
+from factcheck.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+_SPACE = re.compile(r"\s+")
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def clean(text: str | None) -> str:
+    """Collapse whitespace (including no-break spaces) to single spaces."""
+    return _SPACE.sub(" ", (text or "").replace("\xa0", " ")).strip()
+
+
+def text_of(node: Tag | None, separator: str = " ") -> str:
+    return clean(node.get_text(separator)) if node is not None else ""
+
+
+def paragraphs(node: Tag | None) -> str:
+    """Text of a block with paragraph breaks kept, for the stored body."""
+    if node is None:
+        return ""
+    lines = [clean(line) for line in node.get_text("\n").split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def meta(doc: BeautifulSoup, *names: str) -> str | None:
+    """The first non-empty ``<meta property|name=...>`` content among ``names``."""
+    for name in names:
+        tag = doc.find("meta", attrs={"property": name}) or doc.find("meta", attrs={"name": name})
+        if isinstance(tag, Tag):
+            content = clean(str(tag.get("content") or ""))
+            if content:
+                return content
+    return None
+
+
+def json_ld(doc: BeautifulSoup) -> list[Any]:
+    """Every parsable JSON-LD block of the page (broken blocks are logged and skipped)."""
+    blocks = []
+    for script in doc.find_all("script", attrs={"type": "application/ld+json"}):
+        raw = script.string or script.get_text()
+        if not raw or not raw.strip():
+            continue
+        try:
+            blocks.append(json.loads(raw))
+        except json.JSONDecodeError:
+            try:  # a common publisher bug: raw newlines inside strings
+                blocks.append(json.loads(raw.replace("\n", " ").replace("\r", " ")))
+            except json.JSONDecodeError as exc:
+                log.debug("unparsable JSON-LD block: %s", exc)
+    return blocks
+
+
+def claimreviews(doc: BeautifulSoup) -> list[dict[str, Any]]:
+    return [node for block in json_ld(doc) for node in find_claimreviews(block)]
+
+
+def claimreview_items(
+    doc: BeautifulSoup, page_url: str, *, source: str, publisher: str | None = None,
+    overrides: dict[str, Verdict] | None = None, title: str | None = None,
+) -> list[VerifiedItem]:
+    """Items from a page's ClaimReview JSON-LD, identified by the page that was fetched.
+
+    One review per page is the norm and takes the page URL (the fetched URL is the identity the
+    refresh tracks). A page with several reviews keeps each review's own URL when they differ,
+    else numbers them so they do not overwrite each other.
+    """
+    nodes = claimreviews(doc)
+    items: list[VerifiedItem] = []
+    page = canonical_url(page_url)
+    for n, node in enumerate(nodes):
+        try:
+            item = item_from_claimreview(node, source=source, fallback_url=page_url, overrides=overrides)
+        except ValueError as exc:
+            log.info("skipping a ClaimReview on %s: %s", page_url, exc)
+            continue
+        own = canonical_url(str(node.get("url") or page_url))
+        if len(nodes) == 1 or own == page:
+            item.url = page if n == 0 or own != page else f"{page}?claimreview={n}"
+        if publisher and not item.publisher:
+            item.publisher = publisher
+        if title and (not item.title or item.title == item.claim):
+            item.title = title
+        items.append(item)
+    return items
+
+
+def trafilatura_doc(html: str, url: str | None = None) -> dict[str, Any]:
+    """Main text and metadata (title, date, description, sitename...) as a plain dict."""
+    import trafilatura
+
+    try:
+        document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    except Exception as exc:  # noqa: BLE001 - trafilatura raises assorted errors on odd markup
+        log.info("trafilatura failed on %s: %s", url, exc)
+        return {}
+    if document is None:
+        return {}
+    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    return {k: v for k, v in data.items() if v not in (None, "", [])}
+
+
+def first_date(*values: Any) -> str | None:
+    for value in values:
+        parsed = parse_date(value)
+        if parsed:
+            return parsed
+    return None
+
+
+def split_prefix(title: str, labels: list[str]) -> tuple[str | None, str]:
+    """``("Keliru", "Video ...")`` for ``"Keliru, Video ..."``; the longest known label wins.
+
+    Tempo, Liputan6 and CekFakta put the verdict before a comma or colon instead of brackets.
+    """
+    lowered = title.lower()
+    for label in sorted(labels, key=len, reverse=True):
+        if lowered.startswith(label.lower()):
+            rest = title[len(label):]
+            if not rest or rest[0] in ",:;-–— ":
+                return title[: len(label)], rest.lstrip(",:;-–— ").strip()
+    return None, title
