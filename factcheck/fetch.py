@@ -362,6 +362,22 @@ class Fetcher:
             )
         return Response(current, url, status, resp_headers, body, unchanged=unchanged, elapsed=elapsed)
 
+    async def post(
+        self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """POST a form (for APIs such as MAFINDO's that only answer POST); redirects are not followed.
+
+        The same robots, delay and retry rules apply: these APIs are read-only searches.
+        """
+        started = time.monotonic()
+        self._check_url(url)
+        await self._check_robots(url)
+        status, resp_headers, body = await self._with_retries(url, dict(headers or {}), "POST", dict(data))
+        if status >= 400:
+            self.stats.failed += 1
+            raise FetchError(f"HTTP {status} for POST {url}", url=url, status=status)
+        return Response(url, url, status, resp_headers, body, elapsed=time.monotonic() - started)
+
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt of the URL's host lets us fetch it."""
         if not self.config.obey_robots:
@@ -442,7 +458,8 @@ class Fetcher:
         return Protego.parse("User-agent: *\nDisallow: /")
 
     async def _with_retries(
-        self, url: str, headers: Mapping[str, str]
+        self, url: str, headers: Mapping[str, str], method: str = "GET",
+        data: dict[str, str] | None = None,
     ) -> tuple[int, httpx.Headers, bytes]:
         cfg = self.config
         host = self._host(url)
@@ -450,7 +467,7 @@ class Fetcher:
         while True:
             retry_after: float | None = None
             try:
-                status, resp_headers, body = await self._send_once(host, url, headers)
+                status, resp_headers, body = await self._send_once(host, url, headers, method, data)
             except _TooLarge:
                 self.stats.failed += 1
                 raise FetchError(f"response larger than {cfg.max_bytes} bytes: {url}", url=url) from None
@@ -486,7 +503,8 @@ class Fetcher:
             await asyncio.sleep(wait)
 
     async def _send_once(
-        self, host: _Host, url: str, headers: Mapping[str, str]
+        self, host: _Host, url: str, headers: Mapping[str, str], method: str = "GET",
+        data: dict[str, str] | None = None,
     ) -> tuple[int, httpx.Headers, bytes]:
         if self._client is None:
             raise RuntimeError("Fetcher used outside 'async with'")
@@ -499,7 +517,7 @@ class Fetcher:
                 host.next_start = time.monotonic() + self._jittered(host.delay)
             self.stats.requests += 1
             self.stats.per_host[_origin(url)] += 1
-            async with self._client.stream("GET", url, headers=dict(headers)) as resp:
+            async with self._client.stream(method, url, headers=dict(headers), data=data) as resp:
                 declared = resp.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > cfg.max_bytes:
                     raise _TooLarge

@@ -109,14 +109,15 @@ class SiteSource:
     def rebase(self, url: str, page_url: str | None = None) -> str:
         """Resolve ``url`` against ``page_url`` and move links to the real site onto ``base_url``.
 
-        In production the two are the same site and nothing changes; under test the saved pages
-        keep their real absolute links, which must never be followed off 127.0.0.1.
+        In production this only settles the scheme and host spelling (``http://`` card links on an
+        https site), so one article has one identity; under test the saved pages keep their real
+        absolute links, which must never be followed off 127.0.0.1.
         """
         absolute = urljoin(page_url or self.base_url + "/", url.strip())
         parts = urlsplit(absolute)
         host = (parts.hostname or "").lower()
         bare = host[4:] if host.startswith("www.") else host
-        if self._relocated and any(bare == h or bare == (h[4:] if h.startswith("www.") else h) for h in self.hosts):
+        if any(bare == h or bare == (h[4:] if h.startswith("www.") else h) for h in self.hosts):
             base = urlsplit(self.base_url)
             base_path = base.path.rstrip("/")
             path = parts.path

@@ -123,8 +123,17 @@ def trafilatura_doc(html: str, url: str | None = None) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", [])}
 
 
+_YEAR = re.compile(r"(19|20)\d\d")
+_ZONE = re.compile(r"\b(WIB|WITA|WIT)\b", re.I)
+
+
 def first_date(*values: Any) -> str | None:
+    """The first value that reads as a date with a year; "4 jam lalu" (4 hours ago) does not."""
     for value in values:
+        if isinstance(value, str):
+            if not _YEAR.search(value):
+                continue
+            value = _ZONE.sub(" ", value)
         parsed = parse_date(value)
         if parsed:
             return parsed
@@ -143,3 +152,46 @@ def split_prefix(title: str, labels: list[str]) -> tuple[str | None, str]:
             if not rest or rest[0] in ",:;-–— ":
                 return title[: len(label)], rest.lstrip(",:;-–— ").strip()
     return None, title
+
+
+def page_items(
+    source: Any, response: Any, *, labels: list[str] | None = None, title_selector: str = "h1",
+    body_selector: str | None = None, require_claimreview: bool = False,
+) -> list[VerifiedItem]:
+    """Items of an article page on a site without a dedicated structure for the verdict.
+
+    ClaimReview JSON-LD wins when present. Otherwise the title comes from ``title_selector``
+    (or trafilatura's metadata), the verdict from a ``[LABEL]`` or ``Label,`` title prefix, and
+    the text from ``body_selector`` or trafilatura. A page with neither title nor text is drift.
+    """
+    from factcheck.verdicts import label_from_title, strip_label
+
+    doc = soup(response.text)
+    reviews = claimreview_items(doc, response.url, source=source.name, publisher=source.publisher,
+                                overrides=dict(source.verdicts))
+    extracted = trafilatura_doc(response.text, response.url)
+    if reviews:
+        for item in reviews:
+            item.text = item.text or str(extracted.get("text") or "")
+            item.publisher = source.publisher if source.publisher else item.publisher
+        return reviews
+    if require_claimreview:
+        raise source.drift("page has no ClaimReview JSON-LD", response.url)
+    heading = doc.select_one(title_selector) if title_selector else None
+    title_full = text_of(heading) or clean(str(extracted.get("title") or "")) or (meta(doc, "og:title") or "")
+    body_node = doc.select_one(body_selector) if body_selector else None
+    text = paragraphs(body_node) if body_node is not None else str(extracted.get("text") or "")
+    if not title_full or not text:
+        raise source.drift("page has no title or no main text", response.url)
+    label = label_from_title(title_full)
+    rest = strip_label(title_full)
+    if label is None and labels:
+        label, rest = split_prefix(title_full, labels)
+    published = first_date(
+        meta(doc, "article:published_time", "content_PublishedDate", "og:updated_time", "date"),
+        extracted.get("date"),
+    )
+    description = meta(doc, "og:description", "description")
+    return [source.item(response.url, title=rest or title_full, claim=rest or title_full,
+                        verdict_raw=label or "", published=published, text=text,
+                        extra={"description": description} if description else {})]
