@@ -224,6 +224,103 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{key[3:]:<10} " + ", ".join(f"{k or '-'}: {v}" for k, v in groups.items()))
 
 
+def _sources_config(ctx: click.Context, path: str | None) -> Any:
+    from factcheck.sources import config_path, load_config
+
+    return load_config(path or config_path(ctx.obj["index"]))
+
+
+@cli.command()
+@click.option("-s", "--source", "names", multiple=True,
+              help="Refresh only this source (repeatable); see 'factcheck sources'.")
+@click.option("--since", help="Ignore items published before this date (YYYY-MM-DD).")
+@click.option("--full", is_flag=True,
+              help="Walk every listing to its end instead of stopping at known items.")
+@click.option("--dry-run", is_flag=True, help="Fetch and parse, but write nothing to the index.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="FACTCHECK_SOURCES",
+              help="Sources config (TOML) [env FACTCHECK_SOURCES; default: sources.toml in the index].")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_fail_cleanly
+def refresh(ctx: click.Context, names: tuple[str, ...], since: str | None, full: bool,
+            dry_run: bool, config_file: str | None, as_json: bool) -> None:
+    """Fill the index from the trusted sources over the internet, politely.
+
+    \b
+      factcheck refresh
+      factcheck refresh --source turnbackhoax --source komdigi --json
+
+    Exits 6 when a source is unhealthy (its listing failed or yielded nothing); the other
+    sources are still refreshed.
+    """
+    from factcheck.errors import SourceError
+    from factcheck.refresh import refresh as run_refresh
+
+    config = _sources_config(ctx, config_file)
+    checker = _open(ctx, create=True)
+    report = run_refresh(checker, list(names) or None, since=since, full=full, dry_run=dry_run,
+                         config=config, progress=_refresh_progress())
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        click.echo(f"{'source':<20} {'new':>5} {'upd':>5} {'same':>5} {'fail':>5} {'secs':>7}  health")
+        for s in report.sources:
+            click.echo(f"{s.name:<20} {s.new:>5} {s.updated:>5} {s.unchanged:>5} {s.failed:>5} "
+                       f"{s.seconds:>7.1f}  {s.health}")
+            for error in s.errors[:3]:
+                click.echo(f"  ! {error}", err=True)
+        if dry_run:
+            click.echo("(dry run: nothing was written)", err=True)
+    if not report.ok:
+        bad = ", ".join(s.name for s in report.sources if s.health == "unhealthy")
+        raise SourceError(f"unhealthy source(s): {bad}")
+
+
+def _refresh_progress() -> Callable[[str, Any], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def report(name: str, state: Any) -> None:
+        click.echo(f"\r{name}: {state.new} new, {state.updated} updated, {state.failed} failed",
+                   err=True, nl=False)
+
+    return report
+
+
+@cli.command()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="FACTCHECK_SOURCES",
+              help="Sources config (TOML) [env FACTCHECK_SOURCES; default: sources.toml in the index].")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+@_fail_cleanly
+def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
+    """List the sources with their state: items, newest item, last success, last error, health."""
+    from factcheck.errors import IndexNotFound
+    from factcheck.sources import list_sources, source_status
+
+    config = _sources_config(ctx, config_file)
+    try:
+        checker = _open(ctx)
+    except IndexNotFound:
+        rows = [{"name": i.name, "publisher": i.publisher, "enabled": i.enabled, "items": 0,
+                 "newest": None, "last_run": None, "last_success": None, "last_error": None,
+                 "last_error_at": None, "failures": 0, "health": "never run"}
+                for i in list_sources(config)]
+    else:
+        rows = [s.to_dict() for s in source_status(checker, config)]
+    if as_json:
+        _emit_json(rows)
+        return
+    click.echo(f"{'source':<20} {'on':<3} {'items':>6} {'newest':<10} {'last success':<20} health")
+    for r in rows:
+        on = "yes" if r["enabled"] else "no"
+        success = (r["last_success"] or "-")[:19]
+        click.echo(f"{r['name']:<20} {on:<3} {r['items']:>6} {r['newest'] or '-':<10} "
+                   f"{success:<20} {r['health']}")
+        if r["last_error"]:
+            click.echo(f"  last error ({(r['last_error_at'] or '')[:19]}): {r['last_error']}")
+
+
 def main() -> None:
     cli(prog_name="factcheck")
 

@@ -42,12 +42,7 @@ from .urls import is_http_url
 
 log = logging.getLogger(__name__)
 
-try:  # pragma: no cover - only missing when running from a source tree without metadata
-    from importlib.metadata import version as _version
-
-    __version__ = _version("factcheck")
-except Exception:  # noqa: BLE001
-    __version__ = "0"
+from . import __version__
 
 PROJECT_URL = "https://github.com/factcheck-id/factcheck"
 DEFAULT_USER_AGENT = f"factcheck/{__version__} (+{PROJECT_URL})"

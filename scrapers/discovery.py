@@ -146,14 +146,18 @@ def listing_links(source: SiteSource, html: str, page_url: str, pattern: re.Patt
 async def paged_listing(
     fetcher: "Fetcher", source: SiteSource, page_url: Callable[[int], str], pattern: re.Pattern[str],
     *, first_page: int = 1, dates: Callable[[str], dict[str, str]] | None = None,
+    error_marker: str | None = None,
 ) -> AsyncIterator[Link]:
     """Walk numbered listing pages until one has no new article links (or ``max_pages``).
 
-    An empty *first* page is drift (or the site is serving an error page), never "nothing new".
+    An empty *first* page is drift (or the site is serving an error page), never "nothing new";
+    a page containing ``error_marker`` (the site's own error message) is an error on any page.
     """
     seen: set[str] = set()
     for number in range(first_page, first_page + source.max_pages):
         response = await fetcher.get(page_url(number))
+        if error_marker and error_marker in response.text.lower():
+            raise source.drift("the site served its error page instead of the listing", response.url)
         links = [link for link in listing_links(source, response.text, response.url, pattern)
                  if link.url not in seen]
         if not links:

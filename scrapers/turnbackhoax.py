@@ -114,7 +114,8 @@ class TurnBackHoax(SiteSource):
             return {self.rebase(k): v for k, v in _card_dates(html).items()}
 
         async for link in paged_listing(
-            fetcher, self, lambda n: self.url(f"/articles?page={n}"), _ARTICLE, dates=dates
+            fetcher, self, lambda n: self.url(f"/articles?page={n}"), _ARTICLE, dates=dates,
+            error_marker=_ERROR_TEXT,
         ):
             yield link
 

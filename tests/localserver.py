@@ -39,6 +39,7 @@ class Logged:
     method: str
     path: str  # with query string
     headers: dict[str, str]
+    body: bytes = b""
 
 
 Handler = Callable[[Logged], Reply]
@@ -60,8 +61,17 @@ class LocalServer:
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
 
+            def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                self._answer("POST", body)
+
             def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-                logged = Logged(time.monotonic(), "GET", self.path, {k.lower(): v for k, v in self.headers.items()})
+                self._answer("GET", b"")
+
+            def _answer(self, method: str, request_body: bytes) -> None:
+                logged = Logged(time.monotonic(), method, self.path,
+                                {k.lower(): v for k, v in self.headers.items()}, request_body)
                 reply = server._reply_for(logged)
                 if reply.delay:
                     time.sleep(reply.delay)
