@@ -92,6 +92,9 @@ def claimreview_items(
     items: list[VerifiedItem] = []
     page = canonical_url(page_url)
     for n, node in enumerate(nodes):
+        claimed = node.get("claimReviewed")
+        if isinstance(claimed, list):  # The Quint and others publish a list of one
+            node = {**node, "claimReviewed": " / ".join(str(c) for c in claimed if c)}
         try:
             item = item_from_claimreview(node, source=source, fallback_url=page_url, overrides=overrides)
         except ValueError as exc:
