@@ -129,3 +129,16 @@ def test_in_memory_checker(embedder: HashEmbedder) -> None:
     fc = FactChecker.in_memory(embedder)
     fc.add_items(SAMPLE)
     assert fc.check("bansos tunai 600 ribu").best.item.verdict.value == "true"  # type: ignore[union-attr]
+
+
+def test_two_writers_never_save_a_stale_index(index_dir: Path, checker: FactChecker,
+                                              embedder: HashEmbedder) -> None:
+    """A second handle opened before the first one writes must not overwrite its vectors."""
+    other = FactChecker.open(index_dir, embedder=embedder)
+    checker.add_items([replace(SAMPLE[0], url="https://a.id/new-1", title="Satu baru")])
+    other.add_items([replace(SAMPLE[1], url="https://a.id/new-2", title="Dua baru")])
+    other.close()
+    checker.close()
+    fresh = FactChecker.open(index_dir, embedder=embedder)
+    assert fresh.repaired is None
+    assert len(fresh.index) == len(SAMPLE) + 2
