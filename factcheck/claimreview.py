@@ -78,7 +78,10 @@ def item_from_claimreview(
     url = str(node.get("url") or fallback_url or "").strip()
     if not is_http_url(url):
         raise ValueError("ClaimReview has no http(s) url")
-    claim = str(node.get("claimReviewed") or "").strip()
+    claimed = node.get("claimReviewed")
+    if isinstance(claimed, list):  # The Quint and others publish a list of one
+        claimed = " / ".join(str(c).strip() for c in claimed if c)
+    claim = str(claimed or "").strip()
     headline = str(node.get("headline") or node.get("name") or "").strip()
     raw, verdict = rating_verdict(node.get("reviewRating"), overrides)
     if not (claim or headline):

@@ -6,6 +6,7 @@ so "2 Agustus 2024" and "2 Aug 2024" give the same date.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 from dateutil import parser as _parser
@@ -43,6 +44,7 @@ _TZINFOS = {"WIB": 7 * 3600, "WITA": 8 * 3600, "WIT": 9 * 3600}
 
 
 _INFO = _BilingualInfo(dayfirst=True)
+_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 
 
 def parse_date(value: object) -> str | None:
@@ -63,7 +65,7 @@ def parse_date(value: object) -> str | None:
         except (OverflowError, OSError, ValueError):
             return None
     text = str(value).strip().replace(",", " ")
-    if not text:
+    if not _YEAR.search(text):  # "4 jam lalu" (4 hours ago) would otherwise read as today
         return None
     try:
         iso_like = len(text) >= 8 and text[:4].isdigit() and text[4] in "-/"

@@ -92,9 +92,6 @@ def claimreview_items(
     items: list[VerifiedItem] = []
     page = canonical_url(page_url)
     for n, node in enumerate(nodes):
-        claimed = node.get("claimReviewed")
-        if isinstance(claimed, list):  # The Quint and others publish a list of one
-            node = {**node, "claimReviewed": " / ".join(str(c) for c in claimed if c)}
         try:
             item = item_from_claimreview(node, source=source, fallback_url=page_url, overrides=overrides)
         except ValueError as exc:
@@ -126,17 +123,11 @@ def trafilatura_doc(html: str, url: str | None = None) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", [])}
 
 
-_YEAR = re.compile(r"(19|20)\d\d")
-_ZONE = re.compile(r"\b(WIB|WITA|WIT)\b", re.I)
 
 
 def first_date(*values: Any) -> str | None:
     """The first value that reads as a date with a year; "4 jam lalu" (4 hours ago) does not."""
     for value in values:
-        if isinstance(value, str):
-            if not _YEAR.search(value):
-                continue
-            value = _ZONE.sub(" ", value)
         parsed = parse_date(value)
         if parsed:
             return parsed

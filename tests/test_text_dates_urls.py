@@ -76,3 +76,9 @@ def test_title_labels_and_ratings() -> None:
     assert from_rating(5, 5, 1) is Verdict.TRUE
     assert from_rating(3, 5, 1) is Verdict.MIXED
     assert from_rating(9, 5, 1) is Verdict.UNKNOWN
+
+
+def test_relative_and_zoned_dates() -> None:
+    assert parse_date("4 jam lalu") is None
+    assert parse_date("Rabu, 22 Juni 2022 11:16 WIB") == "2022-06-22"
+    assert parse_date("2022-06-22T11:16:00+07:00") == "2022-06-22"
