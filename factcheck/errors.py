@@ -64,3 +64,21 @@ class SourceError(FactcheckError):
 
 class FetchError(SourceError):
     """A page could not be fetched after the polite retries."""
+
+
+class UnsafeURL(InvalidInput):
+    """A URL factcheck will not look at: not http(s), or pointing at a private or local host."""
+
+
+class BundleInvalid(InvalidInput):
+    """A file is not a factcheck index bundle, or its manifest is unusable."""
+
+
+class BundleCorrupt(IndexCorrupt):
+    """A bundle's files do not match the checksums in its manifest."""
+
+
+class ServeFailed(FactcheckError):
+    """The HTTP API could not start (e.g. the address is in use)."""
+
+    exit_code = 7
