@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from factcheck import FactChecker, FactcheckError, ImportFailed
+from factcheck import FactChecker, FactcheckError, ImportFailed, IndexNotFound
 from factcheck.models import CheckResult, Tier
 
 _TIER_HEADLINE = {
@@ -222,6 +222,55 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         groups = data[key]
         assert isinstance(groups, dict)
         click.echo(f"{key[3:]:<10} " + ", ".join(f"{k or '-'}: {v}" for k, v in groups.items()))
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--domains", "domains_file", type=click.Path(dir_okay=False, exists=True),
+              help="A trusted domains JSON file that overrides the bundled and user lists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_fail_cleanly
+def source(ctx: click.Context, url: str, domains_file: str | None, as_json: bool) -> None:
+    """Is the source of URL clear? Its domain's standing and what the index says about it.
+
+    Official government domains (go.id, ministries) and recognised fact-checkers and news
+    outlets are named; the index is searched for fact-checks quoting the link (often as the
+    debunked original) and for items on or mentioning its domain. Nothing is fetched.
+
+    \b
+      factcheck source https://kominfo-go-id.com/kuota-gratis
+    """
+    from factcheck.trust import check_source, load_trust_list, public_http_url, user_domain_files
+
+    public_http_url(url)  # refuse a bad link before opening anything
+    try:
+        checker: FactChecker | None = _open(ctx)
+    except IndexNotFound as exc:
+        click.echo(f"Note: {str(exc).split(':')[0]}; answering from the domain list only.",
+                   err=True)
+        checker = None
+    trust = None
+    if domains_file:
+        index_dir = checker.store.path.parent if checker and checker.store.path else None
+        trust = load_trust_list(*user_domain_files(index_dir), domains_file)
+    report = check_source(url, checker, trust=trust)
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    click.echo(report.summary())
+    for title, refs in (("Quoted in", report.quoted_in),
+                        (f"Published on {report.domain} ({report.domain_items})",
+                         report.domain_examples),
+                        (f"Mentioning {report.domain} ({report.mentions})",
+                         report.mention_examples)):
+        if refs:
+            click.echo(f"\n{title}:")
+            for ref in refs:
+                label = ref.item.verdict_raw or ref.item.verdict.value
+                click.echo(f"  [{label}] {ref.item.title}")
+                meta = [ref.relation, ref.item.publisher, ref.item.published, ref.item.url]
+                click.echo(f"     {' · '.join(filter(None, meta))}")
 
 
 def main() -> None:
