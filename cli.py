@@ -273,6 +273,30 @@ def source(ctx: click.Context, url: str, domains_file: str | None, as_json: bool
                 click.echo(f"     {' · '.join(filter(None, meta))}")
 
 
+@cli.command()
+@click.argument("file", default="-", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["claimreview", "google"]),
+              default="claimreview", show_default=True,
+              help="claimreview: schema.org ClaimReview JSON-LD DataFeed; google: Google Fact "
+                   "Check Tools JSON ({\"claims\": [...]}).")
+@click.option("--source", multiple=True, help="Only items from this source (repeatable).")
+@click.pass_context
+@_fail_cleanly
+def export(ctx: click.Context, file: str, fmt: str, source: tuple[str, ...]) -> None:
+    """Write the index's items to FILE (default: standard output) for other fact-check tools.
+
+    'factcheck import' reads both formats back. Vectors and article bodies are not exported.
+
+    \b
+      factcheck export items.jsonld
+      factcheck export --format google claims.json
+    """
+    from factcheck.export import export_items
+
+    count = export_items(_open(ctx), file, fmt=fmt, sources=source)
+    click.echo(f"exported {count} items" + ("" if file == "-" else f" to {file}"), err=True)
+
+
 def main() -> None:
     cli(prog_name="factcheck")
 

@@ -32,7 +32,7 @@ def sample_items() -> list[VerifiedItem]:
             extra={"appearance": ["http://kominfo-go-id.com/kuota-gratis"]},
         ),
         VerifiedItem(
-            url="https://www.kompas.com/cekfakta/read/2024/05/01/3-banjir-jakarta",
+            url="https://kompas.com/cekfakta/read/2024/05/01/3-banjir-jakarta",
             title="Video banjir Jakarta adalah rekaman lama",
             publisher="Kompas", claim="Video banjir besar di Jakarta terjadi pekan ini.",
             verdict_raw="Konteks keliru", verdict=Verdict.MISLEADING, published="2024-05-01",
