@@ -21,6 +21,7 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -295,6 +296,85 @@ def export(ctx: click.Context, file: str, fmt: str, source: tuple[str, ...]) -> 
 
     count = export_items(_open(ctx), file, fmt=fmt, sources=source)
     click.echo(f"exported {count} items" + ("" if file == "-" else f" to {file}"), err=True)
+
+
+def _index_dir(ctx: click.Context) -> Path:
+    from factcheck.config import default_home
+
+    return Path(ctx.obj["index"]).expanduser() if ctx.obj["index"] else default_home()
+
+
+@cli.group()
+def bundle() -> None:
+    """Ship an index: one machine crawls and embeds, many machines only look up."""
+
+
+@bundle.command(name="create")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_context
+@_fail_cleanly
+def bundle_create(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Package the index (store, vector index, manifest with checksums) into FILE (.tar.gz).
+
+    Safe while a refresh is writing: the database is copied with SQLite's backup API.
+    """
+    from factcheck.bundle import create_bundle
+
+    info = create_bundle(_index_dir(ctx), file)
+    if as_json:
+        _emit_json(info.to_dict())
+    else:
+        click.echo(f"bundled {info.items} items ({info.vectors} vectors, {info.model}) "
+                   f"into {info.path}")
+
+
+@bundle.command(name="install")
+@click.argument("source", metavar="FILE|URL")
+@click.option("--replace", is_flag=True,
+              help="Replace an existing index even if it was built with another model.")
+@click.option("--max-size", type=click.IntRange(min=1), default=2048, show_default=True,
+              help="Largest download accepted, in MiB.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_fail_cleanly
+def bundle_install(ctx: click.Context, source: str, replace: bool, max_size: int,
+                   as_json: bool) -> None:
+    """Install a bundle file or http(s) URL as the index, after verifying its checksums.
+
+    The bundle is unpacked and verified beside the index and then renamed into place, so a
+    failed install leaves the existing index as it was. Restart a running 'factcheck serve'
+    afterwards so that it opens the new files.
+    """
+    from factcheck.bundle import install_bundle
+
+    report = install_bundle(source, _index_dir(ctx), replace=replace,
+                            max_download=max_size * 1024 * 1024)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        what = f"replaced the {report.previous_model} index" if report.replaced else "new index"
+        click.echo(f"installed {report.items} items ({report.model}) into {report.path} ({what})")
+
+
+@bundle.command(name="info")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@_fail_cleanly
+def bundle_info(file: str, as_json: bool) -> None:
+    """Show a bundle's manifest without installing it."""
+    from factcheck.bundle import read_manifest
+
+    info = read_manifest(file)
+    if as_json:
+        _emit_json(info.to_dict())
+        return
+    click.echo(f"model      {info.model} (dim {info.dim})")
+    click.echo(f"items      {info.items} ({info.vectors} vectors)")
+    click.echo(f"created    {info.created} by factcheck {info.factcheck_version}")
+    click.echo(f"schema     {info.schema_version}")
+    for name, entry in info.files.items():
+        click.echo(f"file       {name} {entry['size']} bytes sha256 {entry['sha256']}")
 
 
 def main() -> None:
