@@ -298,6 +298,52 @@ def export(ctx: click.Context, file: str, fmt: str, source: tuple[str, ...]) -> 
     click.echo(f"exported {count} items" + ("" if file == "-" else f" to {file}"), err=True)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the API to the network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 picks a free one).")
+@click.option("--max-limit", default=20, show_default=True, type=click.IntRange(1, 100),
+              help="Most results one /check may ask for.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Requests worked on at once.")
+@click.option("--demo", is_flag=True, help="Serve the bundled demo sample instead of an index.")
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str, port: int, max_limit: int, workers: int,
+          demo: bool) -> None:
+    """Answer /check and /source over a read-only HTTP JSON API (schema at /openapi.json).
+
+    \b
+      factcheck serve --port 8000
+      curl 'http://127.0.0.1:8000/check?q=vaksin+mengandung+chip&limit=3'
+      curl 'http://127.0.0.1:8000/source?url=https://kominfo-go-id.com/kuota'
+    """
+    from factcheck.server import ServeOptions, is_loopback
+    from factcheck.server import serve as run_server
+
+    if demo:
+        from factcheck.demo import open_demo
+
+        checker = open_demo()
+        ctx.call_on_close(checker.close)
+    else:
+        checker = _open(ctx)
+    if not is_loopback(host):
+        click.echo(f"Warning: listening on {host} exposes the API to the network; it has no "
+                   "authentication.", err=True)
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {checker.store.count()} items ({checker.model_id}) on {url} "
+                   "- Ctrl-C stops it.", err=True)
+
+    try:
+        run_server(checker, host, port, ServeOptions(max_limit=max_limit, workers=workers),
+                   on_ready=ready)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+
+
 def _index_dir(ctx: click.Context) -> Path:
     from factcheck.config import default_home
 
