@@ -20,6 +20,7 @@ import socket
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,9 +29,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import numpy as np
+
 from indexes.faiss_index import FaissIndex
 
 from .api import FactChecker
+from .embedding import Embedder
 from .errors import (
     EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexNotFound, InvalidInput,
     ModelMismatch, ServeFailed, UnsafeURL,
@@ -56,6 +60,7 @@ class ServeOptions:
     queue_timeout: float = 10.0  # seconds a request waits for a reader before 503
     idle_timeout: float = 30.0  # seconds a kept-alive connection may stay silent
     reload_interval: float = 5.0  # seconds between checks for a newer vector index
+    query_cache: int = 1024  # query vectors kept: a viral message is asked about many times
 
 
 class HTTPError(Exception):
@@ -69,6 +74,45 @@ class HTTPError(Exception):
 
 
 # -- the API, independent of the transport --------------------------------------------------
+
+
+class CachingEmbedder:
+    """Remembers recent query vectors; tiplines receive the same forwarded text again and again."""
+
+    def __init__(self, inner: Embedder, size: int) -> None:
+        self.inner = inner
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:  # lazy: reading it may load a model
+        return self.inner.dim
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if len(texts) != 1:
+            return self.inner.embed_queries(texts)
+        key = texts[0]
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        vector = self.inner.embed_queries(texts)
+        vector.setflags(write=False)
+        with self._lock:
+            self._cache[key] = vector
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return vector
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
 
 
 class FactcheckAPI:
@@ -85,6 +129,10 @@ class FactcheckAPI:
         self._index_lock = threading.Lock()
         self._next_reload = 0.0
         self._path = checker.store.path
+        self._embedder: Embedder = (
+            CachingEmbedder(checker.embedder, self.options.query_cache)
+            if self.options.query_cache > 0 else checker.embedder
+        )
         self._openapi = json.dumps(openapi_schema(self.options)).encode()
         #: Read once: editing the user's trusted_domains.json takes a restart.
         self.trust: TrustList = load_trust_list(
@@ -117,7 +165,9 @@ class FactcheckAPI:
                 if self._created:
                     return None
                 self._created = 1
-                return self.checker
+                main = self.checker
+                return FactChecker(main.store, self._embedder, main.index, main.thresholds,
+                                   main.fusion)
             if self._created >= self.options.workers:
                 return None
             self._created += 1
@@ -129,7 +179,7 @@ class FactcheckAPI:
         except sqlite3.Error:  # e.g. a read-only WAL without its -shm file: open normally
             store = Store.open(self._path.parent)
         main = self.checker
-        return FactChecker(store, main.embedder, main.index, main.thresholds, main.fusion)
+        return FactChecker(store, self._embedder, main.index, main.thresholds, main.fusion)
 
     def _refresh_index(self, reader: FactChecker) -> None:
         """Follow a refresh done by another process: load its saved vector index once."""

@@ -261,3 +261,24 @@ def test_cli_serve_subprocess(index_dir: Path) -> None:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
     assert "Stopped." in proc.stderr.read()  # type: ignore[union-attr]
+
+
+def test_query_vector_cache(checker: FactChecker) -> None:
+    from factcheck.server import CachingEmbedder
+
+    calls: list[list[str]] = []
+    inner = HashEmbedder()
+    original = inner.embed_queries
+
+    def counting(texts: list[str]):
+        calls.append(texts)
+        return original(texts)
+
+    inner.embed_queries = counting  # type: ignore[method-assign]
+    cache = CachingEmbedder(inner, size=2)
+    first = cache.embed_queries(["a b"])
+    assert cache.embed_queries(["a b"]) is first and len(calls) == 1
+    cache.embed_queries(["c"])
+    cache.embed_queries(["d"])  # evicts "a b"
+    cache.embed_queries(["a b"])
+    assert len(calls) == 4
