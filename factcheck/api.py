@@ -12,11 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
+
+from filelock import FileLock
 
 from indexes.faiss_index import INDEX_NAME, FaissIndex
 
@@ -30,6 +33,7 @@ from .store import Filters, Store, UpsertReport
 
 log = logging.getLogger(__name__)
 
+WRITE_LOCK_NAME = ".write.lock"
 MAX_CLAIM_CHARS = 20_000
 MAX_LIMIT = 100
 Progress = Callable[[int, int], None]
@@ -67,7 +71,7 @@ class FactChecker:
         self.index = index
         self.thresholds = thresholds
         self.fusion = fusion
-        self._write_lock = threading.Lock()
+        self._thread_lock = threading.Lock()
         #: Why the vector index was rebuilt on open, if it was (missing, stale or damaged file).
         self.repaired: str | None = None
 
@@ -158,6 +162,22 @@ class FactChecker:
     def close(self) -> None:
         self.store.close()
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Serialise writers across threads and processes, starting from the store's latest state.
+
+        Another process may have added vectors since this index was loaded; saving the in-memory
+        index without them would label a stale file as current, so it is resynchronised first.
+        """
+        with self._thread_lock:
+            if self.store.path is None:
+                yield
+                return
+            with FileLock(str(self.store.path.parent / WRITE_LOCK_NAME)):
+                if self.index.version != self.store.vectors_version:
+                    self._rebuild_from_store()
+                yield
+
     def __enter__(self) -> "FactChecker":
         return self
 
@@ -179,7 +199,7 @@ class FactChecker:
     ) -> UpsertReport:
         """Store items and embed only what is new or changed, then save the vector index once."""
         total = UpsertReport()
-        with self._write_lock:
+        with self._writing():
             batch: list[VerifiedItem] = []
             for item in items:
                 batch.append(item)
@@ -220,7 +240,7 @@ class FactChecker:
 
     def reindex(self, model: str | None = None, progress: Progress | None = None) -> ReindexReport:
         """Rebuild the vector index: from stored vectors, or by re-embedding with another model."""
-        with self._write_lock:
+        with self._writing():
             if model is None or _model_key(model) == _model_key(self.model_id):
                 self._rebuild_from_store()
                 if self.store.pending_embeddings(limit=1):

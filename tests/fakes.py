@@ -1,35 +1,46 @@
-"""Test doubles: a deterministic embedder so tests never load a real model."""
+"""Test doubles: a deterministic embedder so most tests need no real model."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 
 import numpy as np
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+from factcheck.text import tokens
 
 
 class HashEmbedder:
-    """Bag of hashed words in 64 dimensions: same words, close vectors; no model file needed."""
+    """Bag of hashed tokens plus character trigrams: similar wording gives similar vectors.
 
-    model_id = "test-hash"
-    dim = 64
+    Fast and deterministic; it stands in for a real model wherever the test is about storage,
+    filtering or plumbing rather than semantic quality.
+    """
+
+    def __init__(self, dim: int = 64, model_id: str = "test-hash") -> None:
+        self.dim = dim
+        self.model_id = model_id
+        self.calls = 0
+        self.embedded = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        words = tokens(text)
+        feats = words + [w[i:i + 3] for w in words for i in range(max(1, len(w) - 2))]
+        for feat in feats:
+            h = int.from_bytes(hashlib.md5(feat.encode()).digest()[:4], "little")
+            vec[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+        norm = np.linalg.norm(vec)
+        if norm == 0:
+            vec[0] = 1.0
+            return vec
+        return vec / norm
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self.dim
-                sign = 1.0 if digest[4] & 1 else -1.0
-                out[row, bucket] += sign
-            norm = float(np.linalg.norm(out[row]))
-            if norm:
-                out[row] /= norm
-            else:
-                out[row, 0] = 1.0
-        return out
+        self.calls += 1
+        self.embedded += len(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._vector(t) for t in texts])
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts)

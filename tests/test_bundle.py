@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -20,21 +19,17 @@ from factcheck.errors import BundleCorrupt, BundleInvalid, UnsafeURL
 from tests.fakes import HashEmbedder
 
 
-class OtherEmbedder(HashEmbedder):
-    model_id = "test-other"
-    dim = 32
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return super()._encode(texts)[:, :32].copy() + 1e-3
+def OtherEmbedder() -> HashEmbedder:  # noqa: N802 - reads like the class it stands for
+    return HashEmbedder(dim=32, model_id="test-other")
 
 
 def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if ".install-" in p.name or ".old-" in p.name)
 
 
-def test_create_and_install_round_trip(index_dir: Path, tmp_path: Path) -> None:
+def test_create_and_install_round_trip(sample_index: Path, tmp_path: Path) -> None:
     bundle = tmp_path / "out" / "index.tar.gz"
-    info = create_bundle(index_dir, bundle)
+    info = create_bundle(sample_index, bundle)
     assert (info.model, info.dim, info.items, info.vectors) == ("test-hash", 64, 5, 5)
     assert set(info.files) == {"items.db", "vectors.faiss"}
     assert read_manifest(bundle).files == info.files
@@ -87,8 +82,8 @@ def _rewrite(bundle: Path, dest: Path, change: dict[str, bytes | None]) -> Path:
     return dest
 
 
-def test_bad_checksum_leaves_existing_index_untouched(index_dir: Path, tmp_path: Path) -> None:
-    bundle = create_bundle(index_dir, tmp_path / "b.tar.gz")
+def test_bad_checksum_leaves_existing_index_untouched(sample_index: Path, tmp_path: Path) -> None:
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
     with tarfile.open(bundle.path, "r:gz") as tar:
         db = bytearray(tar.extractfile("items.db").read())  # type: ignore[union-attr]
     db[-10] ^= 0xFF
@@ -111,8 +106,8 @@ def test_bad_checksum_leaves_existing_index_untouched(index_dir: Path, tmp_path:
     ({"manifest.json": b"{not json"}, "bad bundle manifest"),
     ({"vectors.faiss": None}, "manifest lists"),
 ])
-def test_refuses_malformed_bundles(index_dir: Path, tmp_path: Path, change, message) -> None:
-    bundle = create_bundle(index_dir, tmp_path / "b.tar.gz")
+def test_refuses_malformed_bundles(sample_index: Path, tmp_path: Path, change, message) -> None:
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
     bad = _rewrite(Path(bundle.path), tmp_path / "bad.tar.gz", change)
     with pytest.raises(BundleInvalid, match=message):
         install_bundle(bad, tmp_path / "target")
@@ -128,8 +123,8 @@ def test_not_a_bundle(tmp_path: Path) -> None:
         install_bundle(tmp_path / "missing.tar.gz", tmp_path / "target")
 
 
-def test_wrong_model_refused_unless_replace(index_dir: Path, tmp_path: Path) -> None:
-    bundle = create_bundle(index_dir, tmp_path / "b.tar.gz")
+def test_wrong_model_refused_unless_replace(sample_index: Path, tmp_path: Path) -> None:
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
     other = tmp_path / "other"
     with FactChecker.open(other, create=True, embedder=OtherEmbedder()) as checker:
         checker.add_items([VerifiedItem(url="https://x.example/1", title="Satu dua tiga")])
@@ -145,8 +140,8 @@ def test_wrong_model_refused_unless_replace(index_dir: Path, tmp_path: Path) -> 
         assert checker.store.count() == 5
 
 
-def test_refuses_to_replace_a_foreign_directory(index_dir: Path, tmp_path: Path) -> None:
-    bundle = create_bundle(index_dir, tmp_path / "b.tar.gz")
+def test_refuses_to_replace_a_foreign_directory(sample_index: Path, tmp_path: Path) -> None:
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
     home = tmp_path / "documents"
     home.mkdir()
     (home / "thesis.docx").write_text("precious")
@@ -175,9 +170,9 @@ def file_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
-def test_install_from_url(index_dir: Path, tmp_path: Path, file_server) -> None:
+def test_install_from_url(sample_index: Path, tmp_path: Path, file_server) -> None:
     base, root = file_server
-    create_bundle(index_dir, root / "index.tar.gz")
+    create_bundle(sample_index, root / "index.tar.gz")
     report = install_bundle(f"{base}/index.tar.gz", tmp_path / "target")
     assert report.items == 5 and report.source.endswith("/index.tar.gz")
     with pytest.raises(FetchError, match="limit"):
@@ -190,10 +185,10 @@ def test_install_from_url(index_dir: Path, tmp_path: Path, file_server) -> None:
     assert _leftovers(tmp_path) == []
 
 
-def test_cli_bundle(index_dir: Path, tmp_path: Path) -> None:
+def test_cli_bundle(sample_index: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     bundle = tmp_path / "b.tar.gz"
-    result = runner.invoke(cli, ["--index", str(index_dir), "bundle", "create", str(bundle),
+    result = runner.invoke(cli, ["--index", str(sample_index), "bundle", "create", str(bundle),
                                  "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["items"] == 5

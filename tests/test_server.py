@@ -31,9 +31,10 @@ def _start(checker: FactChecker, options: ServeOptions | None = None) -> APIServ
 
 
 @pytest.fixture
-def server(checker: FactChecker) -> Iterator[APIServer]:
-    srv = _start(checker, ServeOptions(max_limit=10, max_query_chars=500, max_body_bytes=2048,
-                                       max_url_chars=4096, reload_interval=0.0))
+def server(sample_checker: FactChecker) -> Iterator[APIServer]:
+    options = ServeOptions(max_limit=10, max_query_chars=500, max_body_bytes=2048,
+                           max_url_chars=4096, reload_interval=0.0)
+    srv = _start(sample_checker, options)
     yield srv
     srv.shutdown()
     srv.server_close()
@@ -181,8 +182,8 @@ def test_concurrent_clients(server: APIServer) -> None:
     assert server.api._created <= server.api.options.workers
 
 
-def test_connection_cap(checker: FactChecker) -> None:
-    srv = _start(checker, ServeOptions(max_connections=2, workers=2))
+def test_connection_cap(sample_checker: FactChecker) -> None:
+    srv = _start(sample_checker, ServeOptions(max_connections=2, workers=2))
     host, port = srv.server_address[:2]
     held = []
     try:
@@ -208,9 +209,9 @@ def test_connection_cap(checker: FactChecker) -> None:
 
 
 def test_follows_a_refresh_by_another_process(server: APIServer, client: httpx.Client,
-                                              index_dir: Path) -> None:
+                                              sample_index: Path) -> None:
     assert client.get("/health").json()["vectors"] == 5
-    with FactChecker.open(index_dir, embedder=HashEmbedder()) as writer:
+    with FactChecker.open(sample_index, embedder=HashEmbedder()) as writer:
         writer.add_items([VerifiedItem(url="https://turnbackhoax.id/articles/99-gempa",
                                        title="Prediksi gempa megathrust besok pagi")])
     health = client.get("/health").json()
@@ -231,22 +232,22 @@ def test_unexpected_error_is_one_json_line(server: APIServer, client: httpx.Clie
     assert client.get("/health").status_code == 200
 
 
-def test_bind_failure_is_a_clean_error(checker: FactChecker) -> None:
+def test_bind_failure_is_a_clean_error(sample_checker: FactChecker) -> None:
     from factcheck.errors import ServeFailed
 
-    srv = _start(checker)
+    srv = _start(sample_checker)
     try:
         with pytest.raises(ServeFailed, match="cannot listen"):
-            make_server(checker, "127.0.0.1", srv.server_address[1])
+            make_server(sample_checker, "127.0.0.1", srv.server_address[1])
     finally:
         srv.shutdown()
         srv.server_close()
 
 
-def test_cli_serve_subprocess(index_dir: Path) -> None:
+def test_cli_serve_subprocess(sample_index: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from cli import main; main()", "--index", str(index_dir),
+        [sys.executable, "-c", "from cli import main; main()", "--index", str(sample_index),
          "serve", "--port", "0"],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
     )
@@ -263,7 +264,7 @@ def test_cli_serve_subprocess(index_dir: Path) -> None:
     assert "Stopped." in proc.stderr.read()  # type: ignore[union-attr]
 
 
-def test_query_vector_cache(checker: FactChecker) -> None:
+def test_query_vector_cache() -> None:
     from factcheck.server import CachingEmbedder
 
     calls: list[list[str]] = []

@@ -60,17 +60,17 @@ def test_lookalike_warning() -> None:
     assert "imitates kominfo.go.id" in report.summary()
 
 
-def test_quoted_as_appearance_with_tracking_and_www(checker: FactChecker) -> None:
-    report = check_source("https://m.facebook.com/hoaxpage/posts/123", checker)
+def test_quoted_as_appearance_with_tracking_and_www(sample_checker: FactChecker) -> None:
+    report = check_source("https://m.facebook.com/hoaxpage/posts/123", sample_checker)
     assert report.quoted_in == []  # another host is another link
-    report = check_source("http://facebook.com/hoaxpage/posts/123?fbclid=x", checker)
+    report = check_source("http://facebook.com/hoaxpage/posts/123?fbclid=x", sample_checker)
     assert [r.relation for r in report.quoted_in] == ["appearance"]
     assert report.debunked
     assert report.quoted_in[0].item.url.startswith("https://turnbackhoax.id/")
 
 
-def test_quoted_in_text_and_indexed_itself(checker: FactChecker) -> None:
-    report = check_source("https://www.komdigi.go.id/berita/klarifikasi-kuota", checker)
+def test_quoted_in_text_and_indexed_itself(sample_checker: FactChecker) -> None:
+    report = check_source("https://www.komdigi.go.id/berita/klarifikasi-kuota", sample_checker)
     assert report.official and report.indexed is not None
     assert [(r.relation, r.item.publisher) for r in report.quoted_in] == [("text", "Tempo")]
     assert report.domain_items == 1
@@ -79,24 +79,24 @@ def test_quoted_in_text_and_indexed_itself(checker: FactChecker) -> None:
     assert json.dumps(data)
 
 
-def test_domain_statistics_and_mentions(checker: FactChecker) -> None:
-    report = check_source("https://www.kemkes.go.id/", checker)
+def test_domain_statistics_and_mentions(sample_checker: FactChecker) -> None:
+    report = check_source("https://www.kemkes.go.id/", sample_checker)
     assert report.domain == "kemkes.go.id" and report.domain_items == 0
     assert report.mentions == 1
     assert report.mention_examples[0].item.publisher.startswith("TurnBackHoax")
     assert not report.link_searched
-    report = check_source("https://kompas.com/", checker)
+    report = check_source("https://kompas.com/", sample_checker)
     assert report.domain_items == 1 and report.domain_examples[0].item.publisher == "Kompas"
     # a domain that merely contains another as a substring is not a mention
-    assert check_source("https://go-id.com/", checker).mentions == 0
+    assert check_source("https://go-id.com/", sample_checker).mentions == 0
 
 
-def test_user_file_overrides_and_extends(tmp_path: Path, index_dir: Path) -> None:
-    (index_dir / "trusted_domains.json").write_text(json.dumps({
+def test_user_file_overrides_and_extends(tmp_path: Path, sample_index: Path) -> None:
+    (sample_index / "trusted_domains.json").write_text(json.dumps({
         "domains": {"kompas.com": None, "hoaxwatch.example.org": {"kind": "factchecker",
                                                                   "name": "Hoax Watch"}},
     }))
-    with FactChecker.open(index_dir, embedder=_fake()) as checker:
+    with FactChecker.open(sample_index, embedder=_fake()) as checker:
         assert check_source("https://kompas.com/x", checker).kind is None
         report = check_source("https://hoaxwatch.example.org/a", checker)
         assert (report.kind, report.name) == ("factchecker", "Hoax Watch")
@@ -112,16 +112,16 @@ def _fake():
     return HashEmbedder()
 
 
-def test_cli_source(index_dir: Path) -> None:
+def test_cli_source(sample_index: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["--index", str(index_dir), "source", "--json",
+    result = runner.invoke(cli, ["--index", str(sample_index), "source", "--json",
                                  "https://facebook.com/hoaxpage/posts/123"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["debunked"] and data["quoted_in"][0]["relation"] == "appearance"
-    result = runner.invoke(cli, ["--index", str(index_dir), "source", "https://kemkes.go.id/a"])
+    result = runner.invoke(cli, ["--index", str(sample_index), "source", "https://kemkes.go.id/a"])
     assert result.exit_code == 0 and "official government domain" in result.stdout
-    result = runner.invoke(cli, ["--index", str(index_dir), "source", "http://127.0.0.1/"])
+    result = runner.invoke(cli, ["--index", str(sample_index), "source", "http://127.0.0.1/"])
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("Error: refusing") and "Traceback" not in result.output
 

