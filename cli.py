@@ -6,11 +6,13 @@ and progress go to stderr. Library errors become one line on stderr and a docume
 \b
   0  success (also when no verified item matched: that is an answer)
   1  unexpected error
-  2  bad input: empty claim, unreadable or malformed file, bad option
+  2  bad input: empty claim, unreadable or malformed file, bad option, refused URL,
+     not a bundle
   3  no index at the given place
   4  model mismatch, or the embedding model cannot be loaded
-  5  a stored file is damaged beyond automatic repair
-  6  a source failed during refresh
+  5  a stored file is damaged beyond automatic repair, or a bundle fails its checksums
+  6  a source failed during refresh, or a bundle download failed
+  7  the HTTP API could not start (e.g. the port is in use)
   75 another refresh holds the lock (try again later)
 """
 
