@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .dates import parse_date
 from .errors import FetchError, InvalidInput, RefreshLocked, RobotsDisallowed, SourceError
 from .fetch import Fetcher, FetchConfig, StoreValidators
 from .models import Verdict, VerifiedItem
-from .soft404 import soft_404_reason
+from .soft404 import page_title, soft_404_reason
 from .urls import canonical_url
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,7 +38,9 @@ log = logging.getLogger(__name__)
 
 #: Consecutive already-known URLs after which an incremental walk stops.
 STOP_AFTER_KNOWN = 5
-#: Items stored (and embedded) per batch while a source is walked.
+#: Items stored (and embedded) per batch while a source is walked. Each batch also rewrites the
+#: vector index file, so smaller batches lose less work to an interruption and cost more I/O
+#: (config: ``[refresh] batch``).
 BATCH = 50
 #: Errors kept per source in the report (all are logged).
 MAX_ERRORS = 20
@@ -84,6 +87,8 @@ class RefreshReport:
     fetch: dict[str, Any] = field(default_factory=dict)
     #: Items an interrupted earlier run stored without vectors, embedded before this run began.
     backlog_embedded: int = 0
+    #: Why the vector index file had to be rebuilt from the store when the index was opened.
+    index_repaired: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -114,6 +119,7 @@ def refresh(
     progress: Progress | None = None,
     fetch_config: FetchConfig | None = None,
     config: "SourcesConfig | None" = None,
+    batch: int | None = None,
 ) -> RefreshReport:
     """Fill the index from the sources (all enabled ones, or the given objects or names).
 
@@ -136,6 +142,8 @@ def refresh(
         chosen = get_sources(config=config)
     if fetch_config is None:
         fetch_config = config.fetch_config() if config is not None else FetchConfig()
+    if batch is None:
+        batch = config.batch() if config is not None else BATCH
     with _lock(checker, dry_run):
         backlog = 0
         if not dry_run:
@@ -143,8 +151,9 @@ def refresh(
             if backlog:
                 log.warning("embedded %d item(s) an interrupted run left without vectors", backlog)
         report = asyncio.run(arefresh(checker, chosen, since=since, full=full, dry_run=dry_run,
-                                      progress=progress, fetch_config=fetch_config))
+                                      progress=progress, fetch_config=fetch_config, batch=batch))
         report.backlog_embedded = backlog
+        report.index_repaired = checker.repaired
         return report
 
 
@@ -183,12 +192,14 @@ async def arefresh(
     dry_run: bool = False,
     progress: Progress | None = None,
     fetch_config: FetchConfig | None = None,
+    batch: int = BATCH,
 ) -> RefreshReport:
     """The asynchronous refresh, for callers that already run an event loop."""
     started = time.monotonic()
     validators = StoreValidators(checker.store, read_only=dry_run)
     async with Fetcher(fetch_config, validators=validators) as fetcher:
-        runs = [_run_source(checker, s, fetcher, since, full, dry_run, progress) for s in sources]
+        runs = [_run_source(checker, s, fetcher, since, full, dry_run, progress, batch)
+                for s in sources]
         reports = list(await asyncio.gather(*runs))
         stats = asdict(fetcher.stats)
         stats["per_host"] = dict(fetcher.stats.per_host)
@@ -200,15 +211,10 @@ async def arefresh(
 
 async def _run_source(
     checker: "FactChecker", source: "Source", fetcher: Fetcher, since: str | None, full: bool,
-    dry_run: bool, progress: Progress | None,
+    dry_run: bool, progress: Progress | None, batch: int = BATCH,
 ) -> SourceReport:
-    run = _SourceRun(checker, source, fetcher, since, full, dry_run, progress)
+    run = _SourceRun(checker, source, fetcher, since, full, dry_run, progress, batch)
     return await run.run()
-
-
-def _transient(exc: FetchError) -> bool:
-    """A failure worth asking again for in a later run: network faults, 5xx, 429, 408."""
-    return exc.status is None or exc.status >= 500 or exc.status in (408, 425, 429)
 
 
 class _SourceRun:
@@ -228,9 +234,10 @@ class _SourceRun:
 
     def __init__(
         self, checker: "FactChecker", source: "Source", fetcher: Fetcher, since: str | None,
-        full: bool, dry_run: bool, progress: Progress | None,
+        full: bool, dry_run: bool, progress: Progress | None, batch: int = BATCH,
     ) -> None:
         self.checker = checker
+        self.batch = max(1, int(batch))
         self.store = checker.store
         self.source = source
         self.fetcher = fetcher
@@ -246,6 +253,7 @@ class _SourceRun:
         self.unknown: Counter[str] = Counter()
         self.attempted = 0
         self.failed_run = False
+        self._home_page: tuple[str | None, str | None] | None = None
 
     # -- the run ------------------------------------------------------------------------
 
@@ -346,7 +354,7 @@ class _SourceRun:
                 log.warning("%s: unknown verdict label %r at %s (kept raw, classed unknown)",
                             self.name, item.verdict_raw, item.url)
             self.pending.append(item)
-        if len(self.pending) >= BATCH:
+        if len(self.pending) >= self.batch:
             self._flush()
 
     async def _items_for(self, link: Any, url: str, known: bool) -> list[VerifiedItem] | None:
@@ -360,7 +368,7 @@ class _SourceRun:
             report.skipped += 1
             return []
         except FetchError as exc:
-            if _transient(exc):
+            if exc.transient:
                 self._queue_retry(url, str(exc))
             return self._page_failed(str(exc))
         report.fetched += 1
@@ -368,7 +376,7 @@ class _SourceRun:
             report.unchanged += 1
             self._retried_ok(url)
             return []
-        problem = self._soft_404(link.url, response)
+        problem = await self._soft_404(link.url, response)
         if problem:
             return self._page_failed(f"{self.name}: soft 404 at {link.url}: {problem}")
         try:
@@ -389,14 +397,39 @@ class _SourceRun:
         log.warning("%s: %s", self.name, message)
         return None
 
-    def _soft_404(self, requested: str, response: Any) -> str | None:
+    async def _soft_404(self, requested: str, response: Any) -> str | None:
+        """Why an article page is really the home page or an error page (see factcheck.soft404)."""
         digest = hashlib.sha256(response.content).hexdigest()
         earlier = self.digests.setdefault(digest, requested)
         if earlier != requested:
             return f"the same page as {earlier}"
         if "html" not in (response.content_type or "html"):
             return None
-        return soft_404_reason(requested, response.url, response.text)
+        reason = soft_404_reason(requested, response.url, response.text)
+        if reason:
+            return reason
+        home_digest, home_title = await self._home(requested)
+        if home_digest == digest:
+            return "the page is the home page"
+        title = page_title(response.text)
+        if home_title and title == home_title:
+            return f"the page has the home page's title ({title!r})"
+        return None
+
+    async def _home(self, some_url: str) -> tuple[str | None, str | None]:
+        """Digest and title of the site's home page, fetched once per run (for soft-404s)."""
+        if self._home_page is None:
+            base = str(getattr(self.source, "base_url", "") or "")
+            parts = urlsplit(base or some_url)
+            try:
+                response = await self.fetcher.get(f"{parts.scheme}://{parts.netloc}/")
+            except FetchError as exc:  # robots, 404, down: no fingerprint, the other checks stand
+                log.debug("%s: no home page to compare soft 404s with: %s", self.name, exc)
+                self._home_page = (None, None)
+            else:
+                self._home_page = (hashlib.sha256(response.content).hexdigest(),
+                                   page_title(response.text) or None)
+        return self._home_page
 
     def _flush(self) -> None:
         if not self.pending:

@@ -29,6 +29,12 @@ def _is_home(url: str) -> bool:
     return parts.path.rstrip("/") + "/" in {p.rstrip("/") + "/" for p in _HOME_PATHS} and not parts.query
 
 
+def page_title(html: str) -> str:
+    """The ``<title>`` of an HTML page, whitespace collapsed ("" when there is none)."""
+    match = _TITLE.search(html[:_HEAD_LIMIT])
+    return " ".join(match.group(1).split()) if match else ""
+
+
 def soft_404_reason(requested_url: str, final_url: str, html: str) -> str | None:
     """Why the page at ``final_url`` (asked for as ``requested_url``) is not a real article.
 
@@ -44,7 +50,7 @@ def soft_404_reason(requested_url: str, final_url: str, html: str) -> str | None
         href = _HREF.search(tag)
         if href and _is_home(href.group(1).strip()):
             return f"the page declares the home page as its canonical URL ({href.group(1).strip()})"
-    title = _TITLE.search(head)
-    if title and _ERROR_TITLE.search(title.group(1)):
-        return f"the page title says it is an error page ({' '.join(title.group(1).split())[:80]!r})"
+    title = page_title(head)
+    if title and _ERROR_TITLE.search(title):
+        return f"the page title says it is an error page ({title[:80]!r})"
     return None
