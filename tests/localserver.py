@@ -50,6 +50,17 @@ class Logged:
 Handler = Callable[[Logged], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that vanish mid-request (a killed refresh) are expected here, not errors."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class LocalServer:
     """A threaded stdlib server with per-path scripts; unknown paths are 404."""
 
@@ -109,7 +120,7 @@ class LocalServer:
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
