@@ -6,11 +6,13 @@ and progress go to stderr. Library errors become one line on stderr and a docume
 \b
   0  success (also when no verified item matched: that is an answer)
   1  unexpected error
-  2  bad input: empty claim, unreadable or malformed file, bad option
+  2  bad input: empty claim, unreadable or malformed file, bad option, refused URL,
+     not a bundle
   3  no index at the given place
   4  model mismatch, or the embedding model cannot be loaded
-  5  a stored file is damaged beyond automatic repair
-  6  a source failed during refresh
+  5  a stored file is damaged beyond automatic repair, or a bundle fails its checksums
+  6  a source failed during refresh, or a bundle download failed
+  7  the HTTP API could not start (e.g. the port is in use)
   75 another refresh holds the lock (try again later)
 """
 
@@ -21,11 +23,12 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
 
-from factcheck import FactChecker, FactcheckError, ImportFailed
+from factcheck import FactChecker, FactcheckError, ImportFailed, IndexNotFound
 from factcheck.models import CheckResult, Tier
 
 _TIER_HEADLINE = {
@@ -318,7 +321,6 @@ def _refresh_progress() -> Callable[[str, Any], None] | None:
 @_fail_cleanly
 def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
     """List the sources with their state: items, newest item, last success, last error, health."""
-    from factcheck.errors import IndexNotFound
     from factcheck.sources import list_sources, source_status
 
     config = _sources_config(ctx, config_file)
@@ -342,6 +344,204 @@ def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
                    f"{success:<20} {r['health']}")
         if r["last_error"]:
             click.echo(f"  last error ({(r['last_error_at'] or '')[:19]}): {r['last_error']}")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--domains", "domains_file", type=click.Path(dir_okay=False, exists=True),
+              help="A trusted domains JSON file that overrides the bundled and user lists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_fail_cleanly
+def source(ctx: click.Context, url: str, domains_file: str | None, as_json: bool) -> None:
+    """Is the source of URL clear? Its domain's standing and what the index says about it.
+
+    Official government domains (go.id, ministries) and recognised fact-checkers and news
+    outlets are named; the index is searched for fact-checks quoting the link (often as the
+    debunked original) and for items on or mentioning its domain. Nothing is fetched.
+
+    \b
+      factcheck source https://kominfo-go-id.com/kuota-gratis
+    """
+    from factcheck.trust import check_source, load_trust_list, public_http_url, user_domain_files
+
+    public_http_url(url)  # refuse a bad link before opening anything
+    try:
+        checker: FactChecker | None = _open(ctx)
+    except IndexNotFound as exc:
+        click.echo(f"Note: {str(exc).split(':')[0]}; answering from the domain list only.",
+                   err=True)
+        checker = None
+    trust = None
+    if domains_file:
+        index_dir = checker.store.path.parent if checker and checker.store.path else None
+        trust = load_trust_list(*user_domain_files(index_dir), domains_file)
+    report = check_source(url, checker, trust=trust)
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    click.echo(report.summary())
+    for title, refs in (("Quoted in", report.quoted_in),
+                        (f"Published on {report.domain} ({report.domain_items})",
+                         report.domain_examples),
+                        (f"Mentioning {report.domain} ({report.mentions})",
+                         report.mention_examples)):
+        if refs:
+            click.echo(f"\n{title}:")
+            for ref in refs:
+                label = ref.item.verdict_raw or ref.item.verdict.value
+                click.echo(f"  [{label}] {ref.item.title}")
+                meta = [ref.relation, ref.item.publisher, ref.item.published, ref.item.url]
+                click.echo(f"     {' · '.join(filter(None, meta))}")
+
+
+@cli.command()
+@click.argument("file", default="-", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["claimreview", "google"]),
+              default="claimreview", show_default=True,
+              help="claimreview: schema.org ClaimReview JSON-LD DataFeed; google: Google Fact "
+                   "Check Tools JSON ({\"claims\": [...]}).")
+@click.option("--source", multiple=True, help="Only items from this source (repeatable).")
+@click.pass_context
+@_fail_cleanly
+def export(ctx: click.Context, file: str, fmt: str, source: tuple[str, ...]) -> None:
+    """Write the index's items to FILE (default: standard output) for other fact-check tools.
+
+    'factcheck import' reads both formats back. Vectors and article bodies are not exported.
+
+    \b
+      factcheck export items.jsonld
+      factcheck export --format google claims.json
+    """
+    from factcheck.export import export_items
+
+    count = export_items(_open(ctx), file, fmt=fmt, sources=source)
+    click.echo(f"exported {count} items" + ("" if file == "-" else f" to {file}"), err=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the API to the network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 picks a free one).")
+@click.option("--max-limit", default=20, show_default=True, type=click.IntRange(1, 100),
+              help="Most results one /check may ask for.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Requests worked on at once.")
+@click.option("--demo", is_flag=True, help="Serve the bundled demo sample instead of an index.")
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str, port: int, max_limit: int, workers: int,
+          demo: bool) -> None:
+    """Answer /check and /source over a read-only HTTP JSON API (schema at /openapi.json).
+
+    \b
+      factcheck serve --port 8000
+      curl 'http://127.0.0.1:8000/check?q=vaksin+mengandung+chip&limit=3'
+      curl 'http://127.0.0.1:8000/source?url=https://kominfo-go-id.com/kuota'
+    """
+    from factcheck.server import ServeOptions, is_loopback
+    from factcheck.server import serve as run_server
+
+    if demo:
+        from factcheck.demo import open_demo
+
+        checker = open_demo()
+        ctx.call_on_close(checker.close)
+    else:
+        checker = _open(ctx)
+    if not is_loopback(host):
+        click.echo(f"Warning: listening on {host} exposes the API to the network; it has no "
+                   "authentication.", err=True)
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {checker.store.count()} items ({checker.model_id}) on {url} "
+                   "- Ctrl-C stops it.", err=True)
+
+    try:
+        run_server(checker, host, port, ServeOptions(max_limit=max_limit, workers=workers),
+                   on_ready=ready)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+
+
+def _index_dir(ctx: click.Context) -> Path:
+    from factcheck.config import default_home
+
+    return Path(ctx.obj["index"]).expanduser() if ctx.obj["index"] else default_home()
+
+
+@cli.group()
+def bundle() -> None:
+    """Ship an index: one machine crawls and embeds, many machines only look up."""
+
+
+@bundle.command(name="create")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_context
+@_fail_cleanly
+def bundle_create(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Package the index (store, vector index, manifest with checksums) into FILE (.tar.gz).
+
+    Safe while a refresh is writing: the database is copied with SQLite's backup API.
+    """
+    from factcheck.bundle import create_bundle
+
+    info = create_bundle(_index_dir(ctx), file)
+    if as_json:
+        _emit_json(info.to_dict())
+    else:
+        click.echo(f"bundled {info.items} items ({info.vectors} vectors, {info.model}) "
+                   f"into {info.path}")
+
+
+@bundle.command(name="install")
+@click.argument("source", metavar="FILE|URL")
+@click.option("--replace", is_flag=True,
+              help="Replace an existing index even if it was built with another model.")
+@click.option("--max-size", type=click.IntRange(min=1), default=2048, show_default=True,
+              help="Largest download accepted, in MiB.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_fail_cleanly
+def bundle_install(ctx: click.Context, source: str, replace: bool, max_size: int,
+                   as_json: bool) -> None:
+    """Install a bundle file or http(s) URL as the index, after verifying its checksums.
+
+    The bundle is unpacked and verified beside the index and then renamed into place, so a
+    failed install leaves the existing index as it was. Restart a running 'factcheck serve'
+    afterwards so that it opens the new files.
+    """
+    from factcheck.bundle import install_bundle
+
+    report = install_bundle(source, _index_dir(ctx), replace=replace,
+                            max_download=max_size * 1024 * 1024)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        what = f"replaced the {report.previous_model} index" if report.replaced else "new index"
+        click.echo(f"installed {report.items} items ({report.model}) into {report.path} ({what})")
+
+
+@bundle.command(name="info")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@_fail_cleanly
+def bundle_info(file: str, as_json: bool) -> None:
+    """Show a bundle's manifest without installing it."""
+    from factcheck.bundle import read_manifest
+
+    info = read_manifest(file)
+    if as_json:
+        _emit_json(info.to_dict())
+        return
+    click.echo(f"model      {info.model} (dim {info.dim})")
+    click.echo(f"items      {info.items} ({info.vectors} vectors)")
+    click.echo(f"created    {info.created} by factcheck {info.factcheck_version}")
+    click.echo(f"schema     {info.schema_version}")
+    for name, entry in info.files.items():
+        click.echo(f"file       {name} {entry['size']} bytes sha256 {entry['sha256']}")
 
 
 def main() -> None:

@@ -158,6 +158,23 @@ def sweep(checker: FactChecker, ds: DataSet, queries: list[Query],
     return out
 
 
+class _TruncatingEmbedder:
+    """Emulates a core change: queries are cut to ``chars`` characters before embedding."""
+
+    def __init__(self, inner: CachingEmbedder, chars: int) -> None:
+        self.inner, self.chars = inner, chars
+        self.model_id, self.dim = inner.model_id, inner.dim
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_queries([t[:self.chars] for t in texts])
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+
 # -- main --------------------------------------------------------------------------------
 
 
@@ -169,9 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sweep", action="store_true",
                     help="also sweep FusionParams keyword_weight x pool (tuning: dev/train sets)")
     ap.add_argument("--json", action="store_true", help="print one JSON document, no tables")
+    ap.add_argument("--embed-chars", type=int,
+                    help="experiment: embed only the first N characters of each query (the "
+                         "keyword side still sees the whole claim); check() itself uses 2000")
     args = ap.parse_args(argv)
 
     embedder = CachingEmbedder()
+    if args.embed_chars:
+        embedder = _TruncatingEmbedder(embedder, args.embed_chars)
     default = FusionParams()
     results: list[dict] = []
     sweeps: dict[str, dict[tuple[float, int], float]] = {}
@@ -206,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({
             "fusion_default": {"keyword_weight": default.keyword_weight, "pool": default.pool},
-            "sample": args.sample, "seed": args.seed, "builds": builds, "results": results,
+            "sample": args.sample, "seed": args.seed, "embed_chars": args.embed_chars,
+            "builds": builds, "results": results,
             "targets": checks,
             "sweep": {k: [{"keyword_weight": w, "pool": p, "map@5": v}
                           for (w, p), v in s.items()] for k, s in sweeps.items()},
@@ -216,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Retrieval quality via FactChecker.check(limit=10); fusion default "
           f"keyword_weight={default.keyword_weight} pool={default.pool}; model "
-          f"{embedder.model_id}" + (f"; sample {args.sample}/split, seed {args.seed}"
+          f"{embedder.model_id}"
+          + (f"; queries embedded from their first {args.embed_chars} chars"
+             if args.embed_chars else "")
+          + (f"; sample {args.sample}/split, seed {args.seed}"
                                     if args.sample else "; all queries"))
     print()
     print(table(["set", "items", "build s", "newly embedded"],

@@ -83,3 +83,21 @@ class RobotsDisallowed(FetchError):
 
 class StructureChanged(SourceError):
     """A page or listing lacks what its scraper requires: the site changed (drift)."""
+
+
+class UnsafeURL(InvalidInput):
+    """A URL factcheck will not look at: not http(s), or pointing at a private or local host."""
+
+
+class BundleInvalid(InvalidInput):
+    """A file is not a factcheck index bundle, or its manifest is unusable."""
+
+
+class BundleCorrupt(IndexCorrupt):
+    """A bundle's files do not match the checksums in its manifest."""
+
+
+class ServeFailed(FactcheckError):
+    """The HTTP API could not start (e.g. the address is in use)."""
+
+    exit_code = 7

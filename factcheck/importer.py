@@ -168,8 +168,14 @@ def read_file(path: str | Path, *, fmt: str = "auto", source: str = "import") ->
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ImportFailed(f"{path} is not valid JSON: {exc}") from exc
-        if isinstance(value, list) and not list(find_claimreviews(value)):
+        reviews = list(find_claimreviews(value))
+        if isinstance(value, list) and not reviews:
             records = ((n, v) for n, v in enumerate(value, start=1))
+        elif isinstance(value, dict) and isinstance(value.get("claims"), list):
+            # one bad Fact Check Tools claim must not cost the rest of the file
+            records = ((n, v) for n, v in enumerate(value["claims"], start=1))
+        elif len(reviews) > 1:
+            records = ((n, v) for n, v in enumerate(reviews, start=1))
         else:
             records = iter([(1, value)])
     for line, value in records:

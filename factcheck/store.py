@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import numpy as np
 from .errors import IndexCorrupt, IndexNotFound, InvalidInput
 from .models import VerifiedItem, Verdict
 from .text import index_text
+from .urls import canonical_url, is_http_url
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +313,11 @@ class Store:
         now = _now()
         with self.transaction() as conn:
             for item in items:
+                url = canonical_url(item.url)
+                if not is_http_url(url):
+                    raise InvalidInput(f"item URL is not an absolute http(s) URL: {item.url[:80]!r}")
+                if url != item.url:
+                    item = replace(item, url=url)
                 digest = item.content_hash()
                 row = conn.execute(
                     "SELECT id, content_hash FROM items WHERE url = ?", (item.url,)
@@ -388,7 +394,7 @@ class Store:
 
     def get_by_url(self, url: str) -> VerifiedItem | None:
         row = self.conn.execute(
-            f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items WHERE url = ?", (url,)
+            f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items WHERE url = ?", (canonical_url(url),)
         ).fetchone()
         return self._item_from_row(row) if row else None
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("FACTCHECK_HOME", str(home / "index"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))  # no user trusted_domains.json
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 
@@ -103,3 +105,65 @@ def _no_external_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", async_checked)
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", sync_checked)
+
+
+# -- integrations (serve, source, export, bundle): items with links in text and extra --------
+
+
+def integration_items() -> list[VerifiedItem]:
+    return [
+        VerifiedItem(
+            url="https://turnbackhoax.id/articles/1-salah-vaksin-chip",
+            title="Vaksin COVID-19 mengandung chip pelacak",
+            publisher="TurnBackHoax (MAFINDO)", claim="Vaksin COVID-19 berisi microchip 5G.",
+            verdict_raw="SALAH", verdict=Verdict.FALSE, published="2024-03-01", language="id",
+            text="Klaim beredar di https://www.facebook.com/hoaxpage/posts/123?utm_source=wa . "
+                 "Kemenkes melalui kemkes.go.id membantahnya.",
+            extra={"claimant": "Akun Facebook", "claim_date": "2024-02-27",
+                   "appearance": ["https://www.facebook.com/hoaxpage/posts/123"]},
+        ),
+        VerifiedItem(
+            url="https://cekfakta.tempo.co/fakta/2-bantuan-kominfo-palsu",
+            title="Pesan berantai bantuan kuota dari Kominfo",
+            publisher="Tempo", claim="Kominfo membagikan kuota internet gratis 100 GB.",
+            verdict_raw="Keliru", verdict=Verdict.FALSE, published="2023-11-20", language="id",
+            text="Pesan mengarah ke situs kominfo-go-id.com yang bukan situs resmi. "
+                 "Lihat rilis https://www.komdigi.go.id/berita/klarifikasi-kuota .",
+            extra={"appearance": ["http://kominfo-go-id.com/kuota-gratis"]},
+        ),
+        VerifiedItem(
+            url="https://kompas.com/cekfakta/read/2024/05/01/3-banjir-jakarta",
+            title="Video banjir Jakarta adalah rekaman lama",
+            publisher="Kompas", claim="Video banjir besar di Jakarta terjadi pekan ini.",
+            verdict_raw="Konteks keliru", verdict=Verdict.MISLEADING, published="2024-05-01",
+            language="id", text="Video itu diunggah pertama kali pada 2020.",
+        ),
+        VerifiedItem(
+            url="https://komdigi.go.id/berita/klarifikasi-kuota",
+            title="Klarifikasi: Komdigi tidak membagikan kuota gratis",
+            publisher="Komdigi", claim="", verdict_raw="Hoaks", verdict=Verdict.FALSE,
+            published="2023-11-18", language="id", text="Masyarakat diminta waspada.",
+        ),
+        VerifiedItem(
+            url="https://example.org/en/moon-landing",
+            title="Moon landing photos were staged", publisher="Example Checks",
+            claim="NASA staged the moon landing photos.", verdict_raw="False",
+            verdict=Verdict.FALSE, published="2022-07-20", language="en",
+            extra={"claimant": "Viral post"},
+        ),
+    ]
+
+
+@pytest.fixture
+def sample_index(tmp_path: Path, embedder: HashEmbedder) -> Path:
+    """An on-disk index of :func:`integration_items`, closed so tests can reopen it."""
+    directory = tmp_path / "sample-index"
+    with FactChecker.open(directory, create=True, embedder=embedder) as fc:
+        fc.add_items(integration_items())
+    return directory
+
+
+@pytest.fixture
+def sample_checker(sample_index: Path, embedder: HashEmbedder) -> Iterator[FactChecker]:
+    with FactChecker.open(sample_index, embedder=embedder) as fc:
+        yield fc

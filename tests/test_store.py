@@ -106,3 +106,16 @@ def test_stats_groups() -> None:
     assert stats["items"] == len(SAMPLE)
     assert stats["by_verdict"] == {Verdict.FALSE.value: 4, Verdict.TRUE.value: 1}
     assert stats["newest_published"] == "2024-03-01"
+
+
+def test_upsert_canonicalises_urls_and_refuses_others() -> None:
+    from factcheck.errors import InvalidInput
+
+    store = Store.open(None)
+    store.upsert([replace(SAMPLE[0], url="https://www.turnbackhoax.id/articles/1/?utm_source=wa")])
+    report = store.upsert([replace(SAMPLE[0], url="https://turnbackhoax.id/articles/1")])
+    assert report.unchanged == 1 and store.count() == 1
+    assert store.get_by_url("https://WWW.turnbackhoax.id/articles/1#x") is not None
+    with pytest.raises(InvalidInput, match="http"):
+        store.upsert([replace(SAMPLE[1], url="file:///etc/passwd")])
+    assert store.count() == 1

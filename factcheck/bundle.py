@@ -1,0 +1,426 @@
+"""Index bundles: one machine crawls and embeds, many machines only look up.
+
+A bundle is a tar.gz holding a consistent copy of the SQLite store (taken with SQLite's
+backup API, so a live WAL database can be bundled while a refresh writes), the FAISS file
+rebuilt from that very copy, and a manifest with the model, dimension, counts, schema
+version and a SHA-256 per file. Installing verifies all of it in a temporary directory
+beside the target and only then renames it into place, so a failed or interrupted install
+never leaves a half-written index behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import sqlite3
+import tarfile
+import tempfile
+import zlib
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from filelock import FileLock
+
+from indexes.faiss_index import INDEX_NAME, FaissIndex
+
+from .errors import (
+    BundleCorrupt, BundleInvalid, FetchError, IndexCorrupt, InvalidInput, ModelMismatch,
+    UnsafeURL,
+)
+from .store import DB_NAME, SCHEMA_VERSION, Store
+
+log = logging.getLogger(__name__)
+
+FORMAT = "factcheck-bundle"
+BUNDLE_VERSION = 1
+MANIFEST = "manifest.json"
+DOMAINS = "trusted_domains.json"
+#: Files a bundle may carry; anything else in the archive is refused.
+ALLOWED = (MANIFEST, DB_NAME, INDEX_NAME, DOMAINS)
+DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
+DEFAULT_MAX_UNPACKED = 16 * 1024**3
+#: What an index directory may hold besides the index itself; anything else means the
+#: target is some other directory, which install must never rename away.
+_INDEX_FILES = {DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal", INDEX_NAME,
+                DOMAINS}
+_CHUNK = 1 << 20
+
+
+@dataclass
+class BundleInfo:
+    """A bundle's manifest: what it holds and the checksums that prove it arrived whole."""
+
+    path: str
+    model: str
+    dim: int
+    items: int
+    vectors: int
+    schema_version: int
+    vectors_version: int
+    created: str
+    factcheck_version: str
+    files: dict[str, dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class InstallReport:
+    path: str
+    source: str
+    model: str
+    items: int
+    vectors: int
+    replaced: bool  # an existing index was replaced
+    previous_model: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- creating -----------------------------------------------------------------------------
+
+
+def create_bundle(index_dir: str | Path, dest: str | Path) -> BundleInfo:
+    """Package the index in ``index_dir`` into the tar.gz ``dest`` (written atomically)."""
+    from . import __version__
+
+    index_dir = Path(index_dir).expanduser()
+    dest = Path(dest).expanduser()
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a directory; give a file name such as index.tar.gz")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    store = Store.open(index_dir)
+    work = Path(tempfile.mkdtemp(prefix=".bundle-", dir=dest.parent))
+    try:
+        db_copy = work / DB_NAME
+        target = sqlite3.connect(str(db_copy))
+        try:
+            store.conn.backup(target)  # a consistent snapshot, even mid-refresh in WAL mode
+            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            target.close()
+    finally:
+        store.close()
+    try:
+        copy = Store.open(work)
+        try:
+            model = copy.get_meta("model")
+            if not model:
+                raise InvalidInput(f"the index at {index_dir} has no items yet: nothing to bundle")
+            dim = int(copy.get_meta("dim") or 0)
+            ids, vectors = copy.all_vectors(dim)
+            FaissIndex.build(work / INDEX_NAME, model, dim, ids, vectors,
+                             copy.vectors_version).save()
+            info = BundleInfo(
+                path=str(dest), model=model, dim=dim, items=copy.count(),
+                vectors=copy.vector_count(), schema_version=copy.schema_version,
+                vectors_version=copy.vectors_version,
+                created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                factcheck_version=__version__, files={},
+            )
+        finally:
+            copy.close()
+        _drop_sidecars(work)
+        names = [DB_NAME, INDEX_NAME]
+        if (index_dir / DOMAINS).is_file():
+            shutil.copyfile(index_dir / DOMAINS, work / DOMAINS)
+            names.append(DOMAINS)
+        for name in names:
+            info.files[name] = {"sha256": _sha256(work / name),
+                                "size": (work / name).stat().st_size}
+        manifest = {"format": FORMAT, "bundle_version": BUNDLE_VERSION, **info.to_dict()}
+        del manifest["path"]
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}-", suffix=".tmp", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                for name in (MANIFEST, *names):
+                    tar.add(work / name, arcname=name, recursive=False)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("bundled %d items (%s) into %s", info.items, info.model, dest)
+    return info
+
+
+# -- installing ---------------------------------------------------------------------------
+
+
+def install_bundle(
+    source: str | Path, index_dir: str | Path, *, replace: bool = False,
+    max_download: int = DEFAULT_MAX_DOWNLOAD, max_unpacked: int = DEFAULT_MAX_UNPACKED,
+    timeout: float = 60.0,
+) -> InstallReport:
+    """Install a bundle file or http(s) URL as the index in ``index_dir``.
+
+    An existing index built with another model is only replaced with ``replace=True``; a
+    directory that is not an index is never touched. Nothing changes unless every check passes.
+    """
+    target = Path(index_dir).expanduser().absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target.parent / f".{target.name}.install.lock")):
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.install-", dir=target.parent))
+        try:
+            text = str(source)
+            if "://" in text:
+                archive = _download(text, work / "bundle.tar.gz", max_download, timeout)
+            else:
+                archive = Path(text).expanduser()
+                if not archive.is_file():
+                    raise InvalidInput(f"no bundle file at {archive}")
+            staged = work / "index"
+            staged.mkdir()
+            manifest = _extract(archive, staged, max_unpacked)
+            info = _verify(staged, manifest, text)
+            previous = _existing_model(target)
+            if previous is not None and previous != info.model and not replace:
+                raise ModelMismatch(
+                    f"the index at {target} was built with {previous}, the bundle with "
+                    f"{info.model}; use --replace to replace it"
+                )
+            if (target / DOMAINS).is_file():  # the local list is local configuration: keep it
+                shutil.copyfile(target / DOMAINS, staged / DOMAINS)
+            _swap(staged, target, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    log.info("installed %d items (%s) into %s", info.items, info.model, target)
+    return InstallReport(
+        path=str(target), source=text, model=info.model, items=info.items,
+        vectors=info.vectors, replaced=previous is not None, previous_model=previous,
+    )
+
+
+def read_manifest(path: str | Path) -> BundleInfo:
+    """A bundle's manifest without installing it (for ``bundle info``)."""
+    path = Path(path).expanduser()
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            member = tar.getmember(MANIFEST)
+            fh = tar.extractfile(member)
+            if fh is None or member.size > 1_000_000:
+                raise BundleInvalid(f"{path} has an unusable manifest")
+            return _parse_manifest(fh.read(), str(path))
+    except KeyError as exc:
+        raise BundleInvalid(f"{path} is not a factcheck bundle (no {MANIFEST})") from exc
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise BundleInvalid(f"{path} is not a factcheck bundle: {exc}") from exc
+
+
+def _download(url: str, dest: Path, limit: int, timeout: float) -> Path:
+    import httpx
+
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UnsafeURL(f"bundles are downloaded over http(s) only, not {url[:60]!r}")
+    try:
+        with httpx.Client(follow_redirects=True, max_redirects=5, timeout=timeout) as client:
+            with client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise FetchError(f"cannot download {url}: HTTP {response.status_code}")
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > limit:
+                    raise FetchError(
+                        f"{url} is {int(declared)} bytes, more than the {limit}-byte limit"
+                    )
+                size = 0
+                with dest.open("wb") as fh:
+                    for chunk in response.iter_bytes(_CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            raise FetchError(f"{url} is larger than the {limit}-byte limit")
+                        fh.write(chunk)
+    except httpx.HTTPError as exc:
+        raise FetchError(f"cannot download {url}: {exc}") from exc
+    return dest
+
+
+def _extract(archive: Path, staged: Path, max_unpacked: int) -> bytes:
+    """Copy the allowed members out one by one; never ``extractall`` an untrusted archive."""
+    manifest: bytes | None = None
+    seen: set[str] = set()
+    total = 0
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                name = member.name
+                if name not in ALLOWED or name in seen or not member.isreg():
+                    raise BundleInvalid(
+                        f"{archive} is not a factcheck bundle (unexpected member {name[:80]!r})"
+                    )
+                seen.add(name)
+                total += member.size
+                if total > max_unpacked:
+                    raise BundleInvalid(f"{archive} unpacks to more than {max_unpacked} bytes")
+                fh = tar.extractfile(member)
+                assert fh is not None
+                if name == MANIFEST:
+                    if member.size > 1_000_000:
+                        raise BundleInvalid(f"{archive} has an oversized manifest")
+                    manifest = fh.read()
+                else:
+                    _copy(fh, staged / name)
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise BundleInvalid(f"{archive} is not a readable factcheck bundle: {exc}") from exc
+    except OSError as exc:
+        raise BundleInvalid(f"cannot read {archive}: {exc}") from exc
+    if manifest is None:
+        raise BundleInvalid(f"{archive} is not a factcheck bundle (no {MANIFEST})")
+    return manifest
+
+
+def _parse_manifest(raw: bytes, where: str) -> BundleInfo:
+    try:
+        data = json.loads(raw)
+        if data.get("format") != FORMAT:
+            raise ValueError("not a factcheck bundle manifest")
+        if int(data.get("bundle_version", 0)) > BUNDLE_VERSION:
+            raise ValueError(f"bundle version {data['bundle_version']} is newer than this "
+                             "factcheck understands; upgrade factcheck")
+        files = data["files"]
+        if not isinstance(files, dict) or DB_NAME not in files or INDEX_NAME not in files:
+            raise ValueError("the manifest lists no database or vector index")
+        for name, entry in files.items():
+            if name not in ALLOWED or name == MANIFEST:
+                raise ValueError(f"unexpected file {name!r}")
+            if not isinstance(entry.get("sha256"), str) or len(entry["sha256"]) != 64:
+                raise ValueError(f"no sha256 for {name}")
+        return BundleInfo(
+            path=where, model=str(data["model"]), dim=int(data["dim"]), items=int(data["items"]),
+            vectors=int(data["vectors"]), schema_version=int(data["schema_version"]),
+            vectors_version=int(data["vectors_version"]), created=str(data.get("created", "")),
+            factcheck_version=str(data.get("factcheck_version", "")), files=files,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BundleInvalid(f"{where}: bad bundle manifest ({exc})") from exc
+
+
+def _verify(staged: Path, raw_manifest: bytes, where: str) -> BundleInfo:
+    info = _parse_manifest(raw_manifest, where)
+    present = {p.name for p in staged.iterdir()}
+    if present != set(info.files):
+        raise BundleInvalid(
+            f"{where}: the archive holds {sorted(present)} but the manifest lists "
+            f"{sorted(info.files)}"
+        )
+    for name, entry in info.files.items():
+        digest = _sha256(staged / name)
+        if digest != entry["sha256"]:
+            raise BundleCorrupt(
+                f"{where}: checksum mismatch for {name} (the bundle is damaged or was altered); "
+                "nothing was installed"
+            )
+    if info.schema_version > SCHEMA_VERSION:
+        raise BundleInvalid(
+            f"{where} was made with schema version {info.schema_version}, newer than this "
+            f"factcheck ({SCHEMA_VERSION}); upgrade factcheck"
+        )
+    try:
+        store = Store.open(staged)
+    except IndexCorrupt as exc:
+        raise BundleCorrupt(f"{where}: the bundled database is unreadable ({exc})") from exc
+    try:
+        check = store.conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise BundleCorrupt(f"{where}: the bundled database is damaged ({check})")
+        if store.get_meta("model") != info.model or store.count() != info.items:
+            raise BundleCorrupt(f"{where}: the database does not match the manifest")
+        vectors_version = store.vectors_version
+    finally:
+        store.close()
+    _drop_sidecars(staged)
+    try:
+        index = FaissIndex.load(staged / INDEX_NAME)
+    except IndexCorrupt as exc:
+        raise BundleCorrupt(f"{where}: {exc}") from exc
+    if (index.model_id, index.dim, index.version) != (info.model, info.dim, vectors_version):
+        raise BundleCorrupt(f"{where}: the vector index does not match the database")
+    return info
+
+
+def _existing_model(target: Path) -> str | None:
+    """The model of the index already at ``target``; refuses a directory that is not one."""
+    if not target.exists():
+        return None
+    if not target.is_dir():
+        raise InvalidInput(f"{target} exists and is not a directory")
+    strangers = sorted(
+        p.name for p in target.iterdir() if p.name not in _INDEX_FILES and not p.name.startswith(".")
+    )
+    if strangers:
+        raise InvalidInput(
+            f"{target} holds other files ({', '.join(strangers[:3])}); refusing to replace a "
+            "directory that is not a factcheck index"
+        )
+    if not (target / DB_NAME).exists():
+        return None
+    store = Store.open(target)
+    try:
+        return store.get_meta("model") or ""
+    finally:
+        store.close()
+
+
+def _swap(staged: Path, target: Path, work: Path) -> None:
+    """Rename the verified index into place; the old one is moved aside, then deleted."""
+    old: Path | None = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+        os.rename(target, old)
+    try:
+        os.rename(staged, target)
+    except BaseException:
+        if old is not None:
+            os.rename(old, target)
+        raise
+    _fsync_dir(target.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _copy(fh: IO[bytes], dest: Path) -> None:
+    with dest.open("wb") as out:
+        shutil.copyfileobj(fh, out, _CHUNK)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _drop_sidecars(directory: Path) -> None:
+    """Opening a store in WAL mode leaves -wal/-shm files; a closed store does not need them."""
+    conn = sqlite3.connect(str(directory / DB_NAME))
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
+    for suffix in ("-wal", "-shm"):
+        (directory / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse directory fsync
+        pass

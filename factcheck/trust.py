@@ -1,0 +1,498 @@
+"""Is the source of a link clear? Who runs its domain, and what the index says about it.
+
+A forwarded message usually carries a link. Before anyone argues about its content, a
+reader wants to know whether the link is an official government page, a recognised
+fact-checker or news outlet, and whether fact-checkers have already quoted it (often as the
+debunked original). Everything here is answered offline from a domain list and the index:
+the link is never fetched, and links to private or local hosts are refused outright so that
+the API cannot be used to probe a network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import socket
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .errors import InvalidInput, UnsafeURL
+from .models import VerifiedItem
+from .text import index_text
+from .urls import canonical_url
+
+if TYPE_CHECKING:
+    from .api import FactChecker
+
+log = logging.getLogger(__name__)
+
+DOMAINS_FILE = "trusted_domains.json"
+KINDS = ("government", "factchecker", "news")
+MAX_URL_CHARS = 2048
+#: Rows examined per question; keeps a query on a popular domain bounded on a large index.
+SCAN_LIMIT = 2000
+EXAMPLES = 5
+
+_LOCAL_SUFFIXES = (
+    ".localhost", ".local", ".localdomain", ".internal", ".intranet", ".lan", ".home",
+    ".home.arpa", ".corp", ".private", ".test", ".invalid", ".example", ".onion",
+)
+_BARE_HOST = re.compile(r"^[\w.-]+(:\d+)?(/|\?|#|$)")
+_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
+#: Second-level labels under which a registrable name has three labels (kompas.co.id).
+_SECOND_LEVEL = frozenset("co go ac or sch web my net com org gov edu mil ne biz desa ponpes".split())
+
+
+# -- the domain list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    kind: str
+    name: str
+    rule: str  # the entry that matched: a domain, or "*.go.id" for a suffix
+
+
+@dataclass
+class TrustList:
+    """Known domains and suffixes; later sources override earlier ones entry by entry."""
+
+    domains: dict[str, dict[str, str]] = field(default_factory=dict)
+    suffixes: dict[str, dict[str, str]] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    def merge(self, data: Mapping[str, Any], origin: str) -> None:
+        for key, target in (("domains", self.domains), ("suffixes", self.suffixes)):
+            section = data.get(key, {})
+            if not isinstance(section, dict):
+                raise InvalidInput(f"bad trusted domains file {origin}: {key!r} must be an object")
+            for raw_domain, entry in section.items():
+                domain = _normalise_domain(str(raw_domain))
+                if entry is None or (isinstance(entry, dict) and entry.get("kind") is None):
+                    target.pop(domain, None)
+                    continue
+                if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
+                    raise InvalidInput(
+                        f"bad trusted domains file {origin}: {raw_domain!r} needs a kind, one of "
+                        f"{', '.join(KINDS)} (or null to remove it)"
+                    )
+                target[domain] = {"kind": str(entry["kind"]), "name": str(entry.get("name") or "")}
+        self.sources.append(origin)
+
+    def lookup(self, host: str) -> DomainInfo | None:
+        """The most specific entry for ``host``: itself, then each parent, then a suffix."""
+        labels = host.split(".")
+        for start in range(len(labels) - 1):
+            candidate = ".".join(labels[start:])
+            entry = self.domains.get(candidate)
+            if entry:
+                return DomainInfo(entry["kind"], entry["name"], candidate)
+        for start in range(1, len(labels)):
+            candidate = ".".join(labels[start:])
+            entry = self.suffixes.get(candidate)
+            if entry:
+                return DomainInfo(entry["kind"], entry["name"], f"*.{candidate}")
+        return None
+
+    def lookalike(self, host: str) -> str | None:
+        """A known domain whose letters ``host`` copies without being it (kominfo-go-id.com)."""
+        squashed = re.sub(r"[^a-z0-9]", "", host)
+        for domain in self.domains:
+            key = re.sub(r"[^a-z0-9]", "", domain)
+            if len(key) >= 6 and key in squashed and not _within(host, domain):
+                return domain
+        return None
+
+
+def load_trust_list(*extra: str | Path | None) -> TrustList:
+    """The bundled list, then each existing user file in order (missing files are skipped)."""
+    trust = TrustList()
+    bundled = resources.files("factcheck") / "data" / DOMAINS_FILE
+    trust.merge(json.loads(bundled.read_text(encoding="utf-8")), "bundled")
+    for path in extra:
+        if path is None:
+            continue
+        path = Path(path).expanduser()
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"bad trusted domains file {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise InvalidInput(f"bad trusted domains file {path}: expected a JSON object")
+        trust.merge(data, str(path))
+    return trust
+
+
+def user_domain_files(index_dir: str | Path | None) -> list[Path]:
+    """Where users keep their own list: the config directory, then the index (which wins)."""
+    from platformdirs import user_config_dir
+
+    files = [Path(user_config_dir("factcheck", appauthor=False)) / DOMAINS_FILE]
+    if index_dir is not None:
+        files.append(Path(index_dir) / DOMAINS_FILE)
+    return files
+
+
+# -- URL checks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicURL:
+    url: str  # as given (with http:// added to a bare domain)
+    canonical: str
+    host: str  # lower-case ASCII (IDNA), without www.
+
+
+def public_http_url(url: str) -> PublicURL:
+    """Validate a link that is about to be looked up: http(s), a public host name or address.
+
+    Raises :class:`UnsafeURL` for other schemes and for local, private, loopback or
+    link-local hosts, and :class:`InvalidInput` for anything unreadable.
+    """
+    text = (url or "").strip()
+    if not text:
+        raise InvalidInput("the URL is empty")
+    if len(text) > MAX_URL_CHARS:
+        raise InvalidInput(f"the URL is longer than {MAX_URL_CHARS} characters")
+    if "://" not in text and not text.startswith("//"):
+        if not _BARE_HOST.match(text):
+            scheme = text.split(":", 1)[0][:20]
+            raise UnsafeURL(f"only http(s) links can be checked, not {scheme!r}")
+        text = "http://" + text
+    elif text.startswith("//"):
+        text = "http:" + text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        raw_host = parts.hostname or ""
+    except ValueError as exc:
+        raise InvalidInput(f"unreadable URL: {exc}") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeURL(f"only http(s) links can be checked, not {parts.scheme[:20]!r}")
+    host = _normalise_domain(raw_host)
+    if not host:
+        raise InvalidInput("the URL has no host name")
+    _refuse_private(host)
+    canonical = canonical_url(text)
+    if raw_host != host:
+        canonical = canonical.replace(raw_host.lower(), host, 1)
+    return PublicURL(text, canonical, host[4:] if host.startswith("www.") else host)
+
+
+def _normalise_domain(host: str) -> str:
+    host = host.strip().strip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host and not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidInput(f"invalid international domain name {host!r}") from exc
+    return host
+
+
+def _refuse_private(host: str) -> None:
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if re.fullmatch(r"[0-9a-fx.]+", host) and not re.search(r"[g-wyz]", host):
+            try:  # 127.1, 2130706433, 0x7f000001: forms the resolver accepts as IPv4
+                address = ipaddress.IPv4Address(socket.inet_aton(host))
+            except OSError:
+                address = None
+    if address is not None:
+        mapped = getattr(address, "ipv4_mapped", None)
+        if not address.is_global or (mapped is not None and not mapped.is_global):
+            raise UnsafeURL(f"refusing a private, loopback or link-local address: {host}")
+        return
+    if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
+        raise UnsafeURL(f"refusing a local host name: {host}")
+    if "." not in host:
+        raise UnsafeURL(f"refusing a host name without a domain: {host}")
+    labels = host.split(".")
+    if not all(re.fullmatch(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", lab) for lab in labels):
+        raise InvalidInput(f"invalid host name {host!r}")
+    if labels[-1].isdigit():
+        raise UnsafeURL(f"refusing a numeric host name: {host}")
+
+
+def registrable_domain(host: str) -> str:
+    """The name a publisher registered (kompas.com, jatimprov.go.id), by a small heuristic."""
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _within(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+# -- what the index knows -----------------------------------------------------------------
+
+
+@dataclass
+class ItemRef:
+    """A stored fact-check that relates to the link, and how."""
+
+    item: VerifiedItem
+    relation: str  # appearance | reference | text | published | mention
+
+    def to_dict(self) -> dict[str, Any]:
+        item = self.item
+        return {
+            "relation": self.relation, "url": item.url, "title": item.title,
+            "verdict": item.verdict.value, "verdict_raw": item.verdict_raw,
+            "publisher": item.publisher, "published": item.published,
+        }
+
+
+@dataclass
+class SourceReport:
+    """The answer to "is the source clear?" for one link."""
+
+    url: str
+    canonical_url: str
+    host: str
+    domain: str  # the registered domain the index statistics are about
+    kind: str | None  # government | factchecker | news | None (not recognised)
+    name: str | None
+    rule: str | None
+    lookalike_of: str | None
+    indexed: ItemRef | None  # the link is itself a stored fact-check
+    quoted_in: list[ItemRef]
+    domain_items: int  # stored items published on the domain
+    domain_examples: list[ItemRef]
+    mentions: int  # stored items whose text or links mention the domain
+    mention_examples: list[ItemRef]
+    searched_index: bool
+    link_searched: bool = False  # False for a bare domain: only the domain was looked up
+
+    @property
+    def official(self) -> bool:
+        return self.kind == "government"
+
+    @property
+    def recognised(self) -> bool:
+        return self.kind is not None
+
+    @property
+    def debunked(self) -> bool:
+        """Fact-checkers cite the link as the claim's appearance: it spread what they checked."""
+        return any(ref.relation == "appearance" for ref in self.quoted_in)
+
+    def summary(self) -> str:
+        if self.kind == "government":
+            who = f"an official government domain ({self.name})"
+        elif self.kind == "factchecker":
+            who = f"a recognised fact-checker ({self.name})"
+        elif self.kind == "news":
+            who = f"a recognised news outlet ({self.name})"
+        else:
+            who = "not a recognised official, fact-checking or news domain"
+        text = f"{self.host} is {who}."
+        if self.lookalike_of:
+            text += f" Warning: it imitates {self.lookalike_of} but is not that domain."
+        if self.indexed:
+            text += (" The link is itself a stored fact-check (verdict on its claim: "
+                     f"{self.indexed.item.verdict.value}).")
+        if self.quoted_in:
+            how = "as the checked claim's source" if self.debunked else "as a reference"
+            text += f" It is quoted in {len(self.quoted_in)} stored fact-check(s), {how}."
+        elif self.searched_index and self.link_searched:
+            text += " No stored fact-check quotes this exact link."
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "canonical_url": self.canonical_url, "host": self.host,
+            "domain": self.domain, "kind": self.kind, "name": self.name, "rule": self.rule,
+            "official": self.official, "recognised": self.recognised,
+            "lookalike_of": self.lookalike_of, "debunked": self.debunked,
+            "summary": self.summary(), "searched_index": self.searched_index,
+            "indexed_item": self.indexed.to_dict() if self.indexed else None,
+            "quoted_in": [r.to_dict() for r in self.quoted_in],
+            "domain_items": {"count": self.domain_items,
+                             "examples": [r.to_dict() for r in self.domain_examples]},
+            "mentions": {"count": self.mentions,
+                         "examples": [r.to_dict() for r in self.mention_examples]},
+        }
+
+
+def check_source(
+    url: str, checker: "FactChecker | None" = None, *, trust: TrustList | None = None,
+    examples: int = EXAMPLES,
+) -> SourceReport:
+    """Classify a link's domain and collect what the index holds about the link and domain.
+
+    ``checker`` may be ``None`` to answer from the domain list alone. Without ``trust`` the
+    bundled list is extended by the user's files (config directory, then the index directory).
+    """
+    target = public_http_url(url)
+    if trust is None:
+        index_dir = checker.store.path.parent if checker and checker.store.path else None
+        trust = load_trust_list(*user_domain_files(index_dir))
+    info = trust.lookup(target.host)
+    if info and info.rule.startswith("*."):
+        domain = _under_suffix(target.host, info.rule[2:])
+    elif info:
+        domain = info.rule
+    else:
+        domain = registrable_domain(target.host)
+    report = SourceReport(
+        url=target.url, canonical_url=target.canonical, host=target.host, domain=domain,
+        kind=info.kind if info else None, name=info.name if info else None,
+        rule=info.rule if info else None,
+        lookalike_of=None if info else trust.lookalike(target.host),
+        indexed=None, quoted_in=[], domain_items=0, domain_examples=[], mentions=0,
+        mention_examples=[], searched_index=checker is not None,
+    )
+    if checker is not None:
+        _search_index(report, checker, examples)
+    return report
+
+
+def _under_suffix(host: str, suffix: str) -> str:
+    labels = host.split(".")
+    size = len(suffix.split(".")) + 1
+    return ".".join(labels[-size:]) if len(labels) >= size else host
+
+
+def _search_index(report: SourceReport, checker: "FactChecker", examples: int) -> None:
+    store = checker.store
+    item = store.get_by_url(report.canonical_url)
+    if item is not None:
+        report.indexed = ItemRef(item, "published")
+    host_path = report.canonical_url.split("://", 1)[1]
+    needle = host_path.rstrip("/") if host_path.count("/") > 1 or "?" in host_path else ""
+    if needle:
+        report.link_searched = True
+        for candidate in _candidates(store, needle, with_fts=True):
+            relation = _quotes(candidate, report.canonical_url)
+            if relation:
+                report.quoted_in.append(ItemRef(candidate, relation))
+    quoted = {ref.item.url for ref in report.quoted_in}
+
+    domain = report.domain
+    host = (
+        "substr(url, instr(url, '://') + 3, "
+        "instr(substr(url, instr(url, '://') + 3) || '/', '/') - 1)"
+    )
+    where = f"({host} = ? OR {host} LIKE ? ESCAPE '\\')"
+    args = [domain, f"%.{_like(domain)}"]
+    conn = store.conn
+    report.domain_items = int(
+        conn.execute(f"SELECT count(*) FROM items WHERE {where}", args).fetchone()[0]
+    )
+    rows = conn.execute(
+        f"SELECT id FROM items WHERE {where} ORDER BY published DESC LIMIT ?",
+        (*args, examples),
+    ).fetchall()
+    found = store.get_items([int(r[0]) for r in rows])
+    report.domain_examples = [ItemRef(found[int(r[0])], "published") for r in rows
+                              if int(r[0]) in found]
+
+    mention = re.compile(
+        r"(?<![\w-])(?:[\w-]+\.)*" + re.escape(domain) + r"(?![\w-])(?!\.[a-z])", re.IGNORECASE
+    )
+    for candidate in _candidates(store, domain, with_fts=True):
+        if _within(_host_of(candidate.url), domain) or candidate.url in quoted:
+            continue
+        if any(mention.search(s) for s in _strings(candidate)):
+            report.mentions += 1
+            if len(report.mention_examples) < examples:
+                report.mention_examples.append(ItemRef(candidate, "mention"))
+
+
+def _candidates(store: Any, needle: str, *, with_fts: bool) -> Iterator[VerifiedItem]:
+    """Items that may contain ``needle``: links kept in ``extra``, or the words of the text."""
+    ids: dict[int, None] = {}
+    rows = store.conn.execute(
+        "SELECT id FROM items WHERE extra LIKE ? ESCAPE '\\' LIMIT ?",
+        (f"%{_like(needle)}%", SCAN_LIMIT),
+    ).fetchall()
+    ids.update((int(r[0]), None) for r in rows)
+    phrase = index_text(needle)
+    if with_fts and phrase:
+        rows = store.conn.execute(
+            "SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?",
+            (f'"{phrase}"', SCAN_LIMIT),
+        ).fetchall()
+        ids.update((int(r[0]), None) for r in rows)
+    items = store.get_items(list(ids))
+    for item_id in ids:
+        if item_id in items:
+            yield items[item_id]
+
+
+def _quotes(item: VerifiedItem, canonical: str) -> str | None:
+    """How ``item`` cites the link: as the claim's appearance, another reference, or in text."""
+    appearances = item.extra.get("appearance")
+    if isinstance(appearances, str):
+        appearances = [appearances]
+    if isinstance(appearances, list) and any(
+        isinstance(u, str) and _same_url(u, canonical) for u in appearances
+    ):
+        return "appearance"
+    for key, value in item.extra.items():
+        if key == "appearance":
+            continue
+        if any(_same_url(u, canonical) for s in _walk_strings(value) for u in _urls_in(s)):
+            return "reference"
+    for text in (item.claim, item.title, item.text):
+        if any(_same_url(u, canonical) for u in _urls_in(text)):
+            return "text"
+    return None
+
+
+def _same_url(candidate: str, canonical: str) -> bool:
+    candidate = candidate.strip().rstrip(".,;:!?")
+    if candidate.lower().startswith("www."):
+        candidate = "http://" + candidate
+    try:
+        other = canonical_url(candidate)
+    except ValueError:
+        return False
+    return other.split("://", 1)[-1] == canonical.split("://", 1)[-1]
+
+
+def _urls_in(text: str) -> list[str]:
+    return _URL_IN_TEXT.findall(text or "")
+
+
+def _walk_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _walk_strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _walk_strings(v)
+
+
+def _strings(item: VerifiedItem) -> Iterable[str]:
+    yield item.title
+    yield item.claim
+    yield item.text
+    yield from _walk_strings(item.extra)
+
+
+def _host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
