@@ -19,8 +19,11 @@ _CANONICAL = re.compile(
 )
 _HREF = re.compile(r"\b(?:href|content)=[\"']([^\"']+)[\"']", re.IGNORECASE)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+#: Error-page titles; deliberately narrow, because headlines say "404" or "tidak ditemukan" too.
 _ERROR_TITLE = re.compile(
-    r"\b(404|not found|page not found|halaman tidak ditemukan|tidak ditemukan)\b", re.IGNORECASE
+    r"^\W*404\b|\b404 not found\b|\berror 404\b|\bpage not found\b|"
+    r"\b(?:halaman|laman) (?:tidak|tak) ditemukan\b",
+    re.IGNORECASE,
 )
 
 

@@ -337,3 +337,22 @@ def test_items_left_without_vectors_are_embedded_by_the_next_refresh(world: Worl
     assert report.backlog_embedded == 1 and _one(report).new == 3
     assert world.checker.store.pending_embeddings() == []
     world.assert_nothing_lost()
+
+
+@pytest.mark.parametrize("requested,final,html,expected", [
+    ("http://s/a/1", "http://s/", "<title>Beranda</title>", "redirected to the home page"),
+    ("http://s/a/1", "http://s/a/1", "<link rel='canonical' href='https://s/'>", "canonical"),
+    ("http://s/a/1", "http://s/a/1", "<meta property='og:url' content='/'>", "canonical"),
+    ("http://s/a/1", "http://s/a/1", "<title>404 - Halaman Tidak Ditemukan</title>", "error page"),
+    ("http://s/a/1", "http://s/a/1", "<title>Page Not Found | Situs</title>", "error page"),
+    # headlines that merely mention 404 or "tidak ditemukan" are articles
+    ("http://s/a/1", "http://s/a/1", "<title>Klaim 404 Warga Dapat Bansos</title>", None),
+    ("http://s/a/1", "http://s/a/1", "<title>Chip Tidak Ditemukan dalam Vaksin</title>", None),
+    ("http://s/a/1", "http://s/a/1", "<link rel='canonical' href='/a/1'>", None),
+    ("http://s/", "http://s/", "<title>Beranda</title>", None),  # the home page asked for as such
+])
+def test_soft_404_signs(requested: str, final: str, html: str, expected: str | None) -> None:
+    from factcheck.soft404 import soft_404_reason
+
+    reason = soft_404_reason(requested, final, f"<html><head>{html}</head><body></body></html>")
+    assert (reason is None) if expected is None else (expected in (reason or "")), reason
