@@ -141,3 +141,34 @@ def test_missing_or_corrupt_vector_index_is_rebuilt_with_a_message(
         assert report["sources"][0]["new"] == 2
         count, integrity, lookup_ok, repaired, vectors_ok = inspect(index, site)
         assert (count, integrity, lookup_ok, repaired, vectors_ok) == (8, "ok", True, None, True)
+
+
+def test_bad_py_model_specs_are_clear_errors() -> None:
+    from factcheck import EmbedderUnavailable
+    from factcheck.embedding import get_embedder
+
+    for spec, message in [("py:tests.fakes", "py:package.module:Factory"),
+                          ("py:tests.nowhere:X", "cannot load"),
+                          ("py:tests.fakes:Missing", "cannot load"),
+                          ("py:json:dumps", "failed to start")]:
+        with pytest.raises(EmbedderUnavailable, match=message):
+            get_embedder(spec)
+    embedder = get_embedder(HASH_MODEL)
+    assert embedder.model_id == HASH_MODEL and embedder.dim == 64
+
+
+def test_quiet_refresh_prints_nothing_unless_a_source_is_unhealthy(tmp_path: Path) -> None:
+    index, config = tmp_path / "idx", tmp_path / "sources.toml"
+    with LocalServer() as server:
+        site = FixtureSite(server)
+        site.publish(2)
+        create_index(index)
+        site.write_config(config, FETCH)
+        runner = CliRunner()
+        quiet = runner.invoke(cli, ["--index", str(index), "refresh", "--config", str(config), "-q"])
+        assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == "", quiet.output
+        server.route("/feed.xml", "<html>redesigned</html>")
+        broken = runner.invoke(cli, ["--index", str(index), "refresh", "--config", str(config), "-q"])
+        assert broken.exit_code == 6
+        assert SOURCE in broken.stdout and "unhealthy" in broken.stdout
+        assert "unhealthy source(s): fixture" in broken.stderr
