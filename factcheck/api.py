@@ -348,7 +348,7 @@ def _remove_stale_temp_files(index_path: Path | None) -> None:
     """Delete temporary index files a killed writer left behind (call only under the write lock)."""
     if index_path is None:
         return
-    for stale in index_path.parent.glob(".vectors-*.tmp"):
+    for stale in index_path.parent.glob(f".{INDEX_NAME}-*.tmp"):
         try:
             stale.unlink()
             log.info("removed %s, left by an interrupted write", stale)

@@ -65,7 +65,7 @@ def test_kill_9_at_random_points_loses_nothing(
         assert checker.store.pending_embeddings() == []
         assert checker.store.get_meta(UNFINISHED_KEY + SOURCE) is None
         assert {i.url for _, i in checker.store.iter_items()} == {site.url(a) for a in site.articles}
-    assert not list(index.glob(".vectors-*.tmp"))  # temporary files of killed writers are cleared
+    assert not list(index.glob(".vectors.faiss-*.tmp"))  # temporary files of killed writers are cleared
 
 
 def test_two_refreshes_and_lookups_during_a_refresh(tmp_path: Path, site: FixtureSite) -> None:
