@@ -12,7 +12,7 @@ Each measurement runs in its own child process so that its peak RSS (``ru_maxrss
 
 The 10k index holds real texts (turnbackhoax titles + CLEF2020 claims) embedded by the real
 model through the bench cache. The 100k index reuses real texts (turnbackhoax, CLEF2020, CLEF2022)
-with synthetic URL suffixes, and random unit vectors written directly (store.upsert +
+with synthetic URL path suffixes, and random unit vectors written directly (store.upsert +
 store.put_vectors + FaissIndex.build): its dense ranking is meaningless, its cost is real.
 Both indexes are kept under bench/.cache/speed/ and reused by later runs.
 
@@ -112,13 +112,15 @@ def phase_build100k(n: int, seed: int = 11) -> dict:
             for i in range(start, min(n, start + 5000)):
                 src = base[i % len(base)]
                 copy = i // len(base)
-                batch.append(VerifiedItem(**{**src.__dict__, "url": f"{src.url}#copy{copy}",
+                batch.append(VerifiedItem(**{**src.__dict__, "url": f"{src.url}/copy{copy}",
                                              "extra": {}}))
             report = fc.store.upsert(batch)
             vectors = rng.standard_normal((len(batch), dim)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             hashes = [it.content_hash() for it in batch]
             fc.store.put_vectors(report.changed_ids, hashes, vectors)
+        if fc.store.count() != n:
+            raise SystemExit(f"built {fc.store.count()} items, wanted {n} (URLs collapsed?)")
         ids, vecs = fc.store.all_vectors(dim)
         FaissIndex.build(tmp / INDEX_NAME, fc.index.model_id, dim, ids, vecs,
                          fc.store.vectors_version).save()
@@ -326,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {args.small}-item index: real texts (turnbackhoax titles + CLEF2020 claims), real "
           f"vectors (bench cache){' - reused' if b_small.get('reused') else ''}")
     print(f"  {args.large}-item index: real texts of turnbackhoax + CLEF2020 + CLEF2022 repeated "
-          f"with synthetic URL suffixes (#copyN), random unit vectors via store.upsert + "
+          f"with synthetic URL path suffixes (/copyN), random unit vectors via store.upsert + "
           f"store.put_vectors + FaissIndex.build{' - reused' if b_large.get('reused') else ''}")
     print(f"  claims: {args.queries} real (half turnbackhoax HOAX_TEXT, half CLEF2020 dev "
           f"tweets), 10 warm-up first; check(limit=10), hybrid")
