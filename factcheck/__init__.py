@@ -4,9 +4,8 @@ The public API is :class:`FactChecker`; everything else is reachable from it.
 """
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-from .api import FactChecker, ImportReport, ReindexReport
-from .config import Thresholds
 from .errors import (
     EmbedderUnavailable,
     FactcheckError,
@@ -20,7 +19,29 @@ from .errors import (
     SourceError,
 )
 from .models import CheckResult, Hit, Tier, Verdict, VerifiedItem
-from .store import UpsertReport
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import FactChecker, ImportReport, ReindexReport
+    from .config import Thresholds
+    from .store import UpsertReport
+
+#: Loaded on first use, so that ``factcheck.models`` or ``factcheck.errors`` (used by scrapers,
+#: the vector-index back-ends and plug-ins) import without numpy, SQLite or FAISS.
+_LAZY = {
+    "FactChecker": ".api", "ImportReport": ".api", "ReindexReport": ".api",
+    "Thresholds": ".config", "UpsertReport": ".store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'factcheck' has no attribute {name!r}")
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
