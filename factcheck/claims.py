@@ -35,12 +35,19 @@ _NOISE_PATTERNS = [
     r"^(?:wassalam|wasalam|terima ?kasih|makasih|thanks?|thank you|semoga bermanfaat|salam sehat|"
     r"tetap waspada|stay safe|god bless|tuhan memberkati|amin+|aamiin+)\b",
     # calls to forward or share
-    r"\b(?:sebarkan|sebar ?luaskan|viralkan|bagikan|teruskan|share|forward(?:kan)?|copas|"
-    r"kirim(?:kan)? ke (?:semua|grup|group|teman)|jangan (?:berhenti|putus) di (?:anda|kamu|sini)|"
-    r"please share|pls share|tolong (?:di ?)?share|mohon (?:di ?)?(?:sebarkan|share|viralkan))\b",
+    r"\b(?:sebarkan|sebar ?luaskan|viralkan|bagikan|teruskan|share|forward(?:kan)?|copas|kirim(?:kan)?)"
+    r" (?:ke|kpd|kepada|to|this|ini|pesan|info|berita|sebanyak|seluas)\b",
+    r"\b(?:jangan (?:berhenti|putus) di (?:anda|kamu|sini|hp)|please share|pls share|"
+    r"tolong (?:di ?)?(?:share|sebarkan|viralkan)|mohon (?:di ?)?(?:sebarkan|share|viralkan|teruskan)"
+    r"|share (?:ya|yuk|sebanyak)|sebarkan!|viralkan!)",
     r"^(?:info|berita|pesan) (?:dari|dr) (?:grup|group|sebelah|teman)\b",
     r"^(?:fyi|cek|lihat|baca|klik|link|sumber|source)\b\W*$",
 ]
+#: A bare call such as "SEBARKAN!!!" or "Share" is noise only when the line has little else.
+_BARE_CALL = re.compile(
+    r"\b(?:sebarkan|sebar ?luaskan|viralkan|bagikan|teruskan|share|forward(?:kan)?|copas|"
+    r"(?:di ?)?share|disebarkan|diviralkan)\b"
+)
 _NOISE = re.compile("|".join(f"(?:{p})" for p in _NOISE_PATTERNS))
 
 
@@ -85,7 +92,10 @@ def is_noise(line: str) -> bool:
     stripped = re.sub(r"#\w+", " ", folded)
     if not re.search(r"[^\W\d_]{2,}", stripped):
         return True
-    return bool(_NOISE.search(folded)) and len(keyword_terms(line)) <= 8
+    terms = len(keyword_terms(line))
+    if _BARE_CALL.search(folded) and terms <= 3:
+        return True
+    return bool(_NOISE.search(folded)) and terms <= 8
 
 
 def split_sentences(text: str) -> list[str]:
