@@ -19,7 +19,7 @@ from .errors import (
     RefreshLocked,
     SourceError,
 )
-from .models import CheckResult, Hit, Tier, Verdict, VerifiedItem
+from .models import CheckResult, Hit, MessageResult, Tier, Verdict, VerifiedItem
 from .store import UpsertReport
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -27,7 +27,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckResult", "EmbedderUnavailable", "FactChecker", "FactcheckError", "FetchError", "Hit",
+    "CheckResult", "MessageResult", "EmbedderUnavailable", "FactChecker", "FactcheckError", "FetchError", "Hit",
     "ImportFailed", "ImportReport", "IndexCorrupt", "IndexNotFound", "InvalidInput",
     "ModelMismatch", "RefreshLocked", "ReindexReport", "SourceError", "Thresholds", "Tier",
     "UpsertReport", "Verdict", "VerifiedItem", "__version__",

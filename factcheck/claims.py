@@ -59,7 +59,7 @@ class SplitOptions:
     max_chars: int = 400  # a claim longer than this is cut at sentence ends
     min_terms: int = 3  # fewer content words than this: not a claim on its own
     max_claims: int = 12
-    #: A whole text shorter than this, or with fewer claims than two, is one claim.
+    #: A one-line text shorter than this, or with fewer claims than two, is one claim.
     single_below_chars: int = 280
 
 
@@ -163,12 +163,14 @@ def split_message(text: str, options: SplitOptions = SplitOptions()) -> Extracte
 
 
 def looks_like_message(text: str, options: SplitOptions = SplitOptions()) -> bool:
-    """Whether ``text`` is a multi-claim message rather than one claim.
+    """Whether ``text`` is a multi-claim message rather than one claim: it holds two or more
+    claims and either has several lines (a pasted message) or is long.
 
     The CLI and :meth:`FactChecker.check_message` use this to decide on their own: a claim typed
     on one line stays one query (the single-claim answer and JSON schema), while a long pasted
     message with two or more claims is answered per claim.
     """
-    if len(" ".join((text or "").split())) < options.single_below_chars:
+    text = text or ""
+    if "\n" not in text.strip() and len(" ".join(text.split())) < options.single_below_chars:
         return False
     return split_message(text, options).is_multi

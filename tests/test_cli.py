@@ -139,3 +139,32 @@ def test_demo_needs_no_index(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["check", "--demo", "--json", "Vaksin MMR sebabkan autisme"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["status"] == "match"
+
+
+FORWARDED = """Selamat pagi bapak ibu 🙏
+
+Vaksin MMR bikin anak jadi autis, sudah banyak buktinya di luar negeri.
+
+Ojol sekarang dilarang isi Pertalite mulai bulan depan, info dari Pertamina https://bit.ly/xyz
+
+Sebarkan!! Jangan berhenti di kamu"""
+
+
+def test_check_splits_a_forwarded_message_automatically(runner: CliRunner, index: Path) -> None:
+    result = run(runner, index, "check", "--json", input=FORWARDED)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) == {"status", "claims", "urls", "dropped"}
+    assert data["urls"] == ["https://bit.ly/xyz"]
+    assert len(data["claims"]) == 2
+    assert all(set(c) == CHECK_KEYS | {"claim"} for c in data["claims"])
+    assert "autis" in data["claims"][0]["results"][0]["title"].lower()
+    assert "pertalite" in data["claims"][1]["results"][0]["title"].lower()
+    text = run(runner, index, "check", input=FORWARDED)
+    assert text.exit_code == 0 and "Claim 2/2" in text.stdout and "bit.ly/xyz" in text.stdout
+
+
+def test_check_no_split_keeps_the_single_claim_schema(runner: CliRunner, index: Path) -> None:
+    result = run(runner, index, "check", "--json", "--no-split", input=FORWARDED)
+    assert result.exit_code == 0
+    assert set(json.loads(result.stdout)) == CHECK_KEYS
