@@ -1,7 +1,7 @@
 """Candidate pools with re-ranker features for every query of the dev sets, and the split.
 
 Shared by ``train_reranker.py`` (fits the weights) and ``quality.py`` (reports them). A pool is
-what ``FactChecker.check`` re-ranks: the fused top-``DEPTH`` of the library's own
+what ``FactChecker.check`` re-ranks: a selection from the fused list of the library's own
 ``hybrid_search`` over an index built with the library (``retrieval.build``); embeddings come
 from the bench cache, so nothing is re-embedded once the cache is warm.
 
@@ -31,12 +31,16 @@ from retrieval import build  # noqa: E402
 
 from factcheck import FactChecker  # noqa: E402
 from factcheck.lookup import hybrid_search  # noqa: E402
-from factcheck.rerank import Candidate, FeatureBuilder, FeatureInputs  # noqa: E402
+from factcheck.rerank import Candidate, FeatureBuilder, FeatureInputs, select_pool  # noqa: E402
 
-#: Candidates kept per query: the re-ranked pool is RERANK_POOL, one more is kept so that the
-#: held-out evaluation (true item dropped) still has a full pool.
-RERANK_POOL = 40
-DEPTH = RERANK_POOL + 3
+#: The re-ranked pool: fused top RERANK_POOL + the top EXTRA of each retriever alone
+#: (``factcheck.rerank.select_pool``). The whole fused list is kept so that the held-out
+#: evaluation (true item dropped) selects its pool exactly as the library would.
+#: Bump when what a Pool stores changes (FeatureBuilder inputs, select_pool): keys the cache.
+POOLS_VERSION = 2
+RERANK_POOL = 30
+EXTRA = 10
+DEPTH = 1000
 
 
 @dataclass
@@ -48,7 +52,7 @@ class Pool:
     text: str
     relevant: set[str]
     keys: list[str]
-    candidates: list[Candidate]
+    ranked: list[tuple[int, float, float, float]]  # hybrid_search's whole fused list
     inputs: FeatureInputs | None = None
     keyword_top: list[str] = field(default_factory=list)  # BM25-only ranking (top 10)
     dense_top: list[str] = field(default_factory=list)  # cosine-only ranking (top 10)
@@ -58,6 +62,10 @@ class Pool:
         assert self.inputs is not None
         return self.inputs.features(self.candidates)
 
+    @property
+    def candidates(self) -> list[Candidate]:
+        return [Candidate(r[0], r[3], r[2]) for r in self.ranked]
+
     def labels(self) -> np.ndarray:
         return np.array([k in self.relevant for k in self.keys], dtype=bool)
 
@@ -65,11 +73,16 @@ class Pool:
         """The pool as it would be if the true item(s) were not in the index."""
         keep = [i for i, k in enumerate(self.keys) if k not in self.relevant]
         return Pool(self.set, self.split, self.part, self.qid, self.text, self.relevant,
-                    [self.keys[i] for i in keep], [self.candidates[i] for i in keep], self.inputs)
+                    [self.keys[i] for i in keep], [self.ranked[i] for i in keep], self.inputs,
+                    self.keyword_top, self.dense_top)
 
-    def truncated(self, n: int = RERANK_POOL) -> "Pool":
+    def selected(self, fused: int = RERANK_POOL, extra: int = EXTRA) -> "Pool":
+        """The pool the library re-ranks (see ``select_pool``)."""
+        chosen = {r[0] for r in select_pool(self.ranked, fused, extra)}
+        keep = [i for i, r in enumerate(self.ranked) if r[0] in chosen]
         return Pool(self.set, self.split, self.part, self.qid, self.text, self.relevant,
-                    self.keys[:n], self.candidates[:n], self.inputs)
+                    [self.keys[i] for i in keep], [self.ranked[i] for i in keep], self.inputs,
+                    self.keyword_top, self.dense_top)
 
 
 def split_of(ds_name: str, part: str, q: Query) -> str:
@@ -98,9 +111,8 @@ def collect(names: list[str], embedder: CachingEmbedder | None = None,
             text = query_form(q.text)
             ranked = hybrid_search(checker.store, checker.index, text, vec, limit=DEPTH,
                                    params=checker.fusion)
-            cands = [Candidate(r[0], r[3], r[2]) for r in ranked]
             pool = Pool(name, split_of(name, part, q), part, q.qid, text, q.relevant,
-                        [keys[c.item_id] for c in cands], cands)
+                        [keys[r[0]] for r in ranked], list(ranked))
             for mode, target in (("keyword", pool.keyword_top), ("dense", pool.dense_top)):
                 single = hybrid_search(checker.store, checker.index, text, vec, limit=10,
                                        params=checker.fusion, mode=mode)
@@ -112,7 +124,9 @@ def collect(names: list[str], embedder: CachingEmbedder | None = None,
             t0 = time.perf_counter()
             for pool in pools:
                 if pool.set == name:
-                    pool.inputs = fb.inputs(pool.text, pool.candidates)
+                    needed = {c.item_id: c for c in pool.selected().candidates}
+                    needed.update((c.item_id, c) for c in pool.without_relevant().selected().candidates)
+                    pool.inputs = fb.inputs(pool.text, list(needed.values()))
             log(f"[{name}] features {time.perf_counter() - t0:.1f}s")
     return pools, checkers
 

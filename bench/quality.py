@@ -62,7 +62,7 @@ def groups(pools: list[Pool]) -> dict[tuple[str, str], list[Pool]]:
 
 def reranked(reranker: Reranker, pool: Pool) -> tuple[list[str], float, float]:
     """(keys in re-ranked order, confidence, cosine of the new first hit) for a pool."""
-    p = pool.truncated(reranker.pool)
+    p = pool.selected(reranker.pool, reranker.extra)
     if not p.keys:
         return [], 0.0, 0.0
     feats = p.feats
@@ -122,7 +122,7 @@ def calibration_rows(pools: list[Pool], reranker: Reranker) -> list[dict]:
 
 
 def ok_fused(p: Pool) -> bool:
-    return bool(p.keys) and p.keys[0] in p.relevant
+    return bool(p.keys) and p.keys[0] in p.relevant  # the fused order, no re-ranking
 
 
 # -- long messages -----------------------------------------------------------------------
@@ -143,7 +143,7 @@ def build_messages(n: int, seed: int = 5) -> list[tuple[str, list[str]]]:
         parts = [rng.choice(GREETINGS)]
         for q in picked:
             parts.append(q.text.strip())
-        parts.append(f"https://example.invalid/{rng.randrange(10**6)}")
+        parts.append(f"https://example.invalid/{rng.randrange(10**6)}")  # set aside, not searched
         parts.append(rng.choice(OUTROS))
         out.append(("\n\n".join(p for p in parts if p), [q.qid for q in picked]))
     return out
@@ -163,7 +163,7 @@ def message_rows(n: int, embedder: CachingEmbedder) -> dict:
             res = checker.check_message(text, limit=3)
             latency.append(time.perf_counter() - t0)
             claims += len(res.claims)
-            url_ok += len(res.urls) == 1
+            url_ok += any(u.startswith("https://example.invalid/") for u in res.urls)
             tops = [ds.key_of(r.hits[0].item.url) for r in res.results if r.hits]
             top3 = {ds.key_of(h.item.url) for r in res.results for h in r.hits[:3]}
             for qid in ids:

@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import CACHE, ROOT, log  # noqa: E402
-from pools import RERANK_POOL, Pool, collect  # noqa: E402
+from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
 
 from factcheck.rerank import (  # noqa: E402
     CONF_FEATURES, FEATURES, FORMAT_VERSION, Reranker, confidence_features, model_slug,
@@ -51,9 +51,10 @@ SHOW_TARGET = 0.20
 
 def load_pools(refresh: bool = False) -> list[Pool]:
     """Pools of all sets, cached in bench/.cache keyed by the code that shapes them."""
+    # features are computed lazily from the stored inputs (terms, IDF), so rerank.py may change
+    # without invalidating; bump pools.POOLS_VERSION when FeatureBuilder or select_pool change
     code = "".join((ROOT / p).read_text() for p in (
-        "factcheck/rerank.py", "factcheck/text.py", "factcheck/lookup.py", "bench/pools.py",
-        "factcheck/store.py"))
+        "factcheck/text.py", "factcheck/lookup.py", "bench/pools.py", "factcheck/store.py"))
     key = hashlib.sha256(code.encode()).hexdigest()[:16]
     path = CACHE / f"pools-{key}.pkl"
     if path.exists() and not refresh:
@@ -65,8 +66,9 @@ def load_pools(refresh: bool = False) -> list[Pool]:
     return pools
 
 
-def tensor(pools: list[Pool], depth: int = RERANK_POOL) -> tuple[np.ndarray, ...]:
+def tensor(pools: list[Pool], depth: int = RERANK_POOL + 2 * EXTRA) -> tuple[np.ndarray, ...]:
     """Padded ``[Q, depth, F]`` features, mask and labels of the pools that hold a relevant item."""
+    pools = [p.selected() for p in pools]
     use = [p for p in pools if p.labels()[:depth].any()]
     x = np.zeros((len(use), depth, len(FEATURES)))
     mask = np.zeros((len(use), depth), dtype=bool)
@@ -174,7 +176,7 @@ def make_reranker(model_id: str, ranker: dict[str, np.ndarray],
                   thresholds: dict[str, float] | None = None, **meta: object) -> Reranker:
     return Reranker({
         "format": FORMAT_VERSION, "model_id": model_id, "features": list(FEATURES),
-        "conf_features": list(CONF_FEATURES), "pool": RERANK_POOL,
+        "conf_features": list(CONF_FEATURES), "pool": RERANK_POOL, "extra": EXTRA,
         "ranker": ranker_spec(ranker), "confidence": conf or _dummy_conf(),
         "thresholds": thresholds or {}, **meta,
     })
@@ -187,7 +189,7 @@ def top_rows(reranker: Reranker, pools: list[Pool]) -> tuple[np.ndarray, np.ndar
     recomputed for the held-out pool, exactly as the library would see that index."""
     rows, labels, held = [], [], []
     for p in pools:
-        for is_held, scenario in ((False, p.truncated()), (True, p.without_relevant().truncated())):
+        for is_held, scenario in ((False, p.selected()), (True, p.without_relevant().selected())):
             if not scenario.keys:
                 continue
             feats = scenario.feats

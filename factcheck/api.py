@@ -30,7 +30,7 @@ from .importer import RecordError, read_file
 from .claims import SplitOptions, split_message
 from .lookup import FusionParams, hybrid_search, tier_for
 from .models import CheckResult, Hit, MessageResult, VerifiedItem
-from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker
+from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker, select_pool
 from .store import Filters, Store, UpsertReport
 
 log = logging.getLogger(__name__)
@@ -344,7 +344,7 @@ class FactChecker:
         self, query: str, vector: object, limit: int, filters: Filters, mode: str, rerank: bool,
     ) -> CheckResult:
         reranker = self.reranker if (rerank and mode == "hybrid" and vector is not None) else None
-        depth = max(limit, reranker.pool) if reranker else limit
+        depth = max(limit, 1000) if reranker else limit  # the reranker selects from all
         ranked = hybrid_search(
             self.store, self.index, query, vector, limit=depth, filters=filters,  # type: ignore[arg-type]
             params=self.fusion, mode=mode,
@@ -352,6 +352,7 @@ class FactChecker:
         confidence = None
         scores = [r[1] for r in ranked]
         if reranker and ranked:
+            ranked = select_pool(ranked, max(limit, reranker.pool), reranker.extra)
             candidates = [Candidate(r[0], r[3], r[2]) for r in ranked]
             feats = self._features.features(query, candidates)
             raw = reranker.score(feats)
