@@ -350,6 +350,7 @@ class FactChecker:
             params=self.fusion, mode=mode,
         )
         confidence = None
+        reranked = False
         scores = [r[1] for r in ranked]
         if reranker and ranked:
             ranked = select_pool(ranked, max(limit, reranker.pool), reranker.extra)
@@ -358,6 +359,9 @@ class FactChecker:
             raw = reranker.score(feats)
             order = sorted(range(len(ranked)), key=lambda i: (-raw[i], i))
             confidence = reranker.confidence(raw[order], feats[order])
+            if self._features.n_docs < reranker.min_items:
+                confidence = None  # too small an index for the calibration: cosine tiers
+            reranked = True
             ranked = [ranked[i] for i in order]
             scores = [float(raw[i]) for i in order]
         ranked, scores = ranked[:limit], scores[:limit]
@@ -371,7 +375,7 @@ class FactChecker:
         return CheckResult(
             query=query, tier=tier_for(best, self.thresholds, confidence), hits=hits,
             model=self.model_id, thresholds=self.thresholds.as_dict(), confidence=confidence,
-            reranked=confidence is not None,
+            reranked=reranked,
         )
 
     def stats(self) -> dict[str, object]:

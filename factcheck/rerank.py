@@ -45,15 +45,14 @@ FORMAT_VERSION = 1
 
 #: Feature names, in column order; a weights file must list exactly these.
 FEATURES: tuple[str, ...] = (
-    "cos", "cos_gap", "cos_z", "cos_rank", "kw_norm", "kw_log", "kw_rank", "has_kw", "fused",
+    "cos", "cos_gap", "cos_z", "cos_rank", "kw_norm", "kw_rank", "has_kw", "fused",
     "cov_cand", "cov_query", "idf_cov_cand", "idf_cov_query", "bigram_cov", "num_match",
     "num_miss", "cand_len", "query_len", "max_shared_idf", "missing_rare", "char_cov",
 )
 #: Features of the first hit (and its lead over the second) that the confidence model reads.
 CONF_FEATURES: tuple[str, ...] = (
-    "score1", "margin12", "prob1", "cos1", "cos_gap12", "kw_norm2", "idf_cov_cand1",
-    "cov_cand1", "missing_rare1", "query_len",
-)
+    "score1", "margin12", "prob1", "cos_gap12", "kw_norm2", "score2",
+) + tuple(f"{name}1" for name in FEATURES)
 
 _NUMBER = re.compile(r"^\d+$")
 
@@ -138,7 +137,6 @@ def candidate_features(
             (cos[row] - cos.mean()) / std,
             1.0 / (1.0 + cos_rank[row]),
             kw[row] / top_kw,
-            math.log1p(kw[row]),
             1.0 / (1.0 + kw_rank[row]) if kw[row] > 0 else 0.0,
             1.0 if kw[row] > 0 else 0.0,
             0.6 * kw[row] / top_kw + 0.4 * (cos[row] - cos.min()) / span,
@@ -159,7 +157,8 @@ def candidate_features(
 
 
 def confidence_features(scores: np.ndarray, feats: np.ndarray) -> np.ndarray:
-    """The :data:`CONF_FEATURES` row for a pool already sorted by re-ranker score."""
+    """The :data:`CONF_FEATURES` row for a pool already sorted by re-ranker score: how far the
+    first hit leads the rest, plus every feature of the first hit itself."""
     col = {name: i for i, name in enumerate(FEATURES)}
     n = len(scores)
     s1 = float(scores[0])
@@ -168,12 +167,8 @@ def confidence_features(scores: np.ndarray, feats: np.ndarray) -> np.ndarray:
     prob1 = float(shifted[0] / shifted.sum())
     cos1 = feats[0, col["cos"]]
     cos2 = feats[1, col["cos"]] if n > 1 else cos1 - 0.1
-    return np.array([
-        s1, s1 - s2, prob1, cos1, cos1 - cos2,
-        feats[1, col["kw_norm"]] if n > 1 else 0.0,
-        feats[0, col["idf_cov_cand"]], feats[0, col["cov_cand"]], feats[0, col["missing_rare"]],
-        feats[0, col["query_len"]],
-    ], dtype=np.float64)
+    head = [s1, s1 - s2, prob1, cos1 - cos2, feats[1, col["kw_norm"]] if n > 1 else 0.0, s2]
+    return np.concatenate([np.array(head, dtype=np.float64), feats[0].astype(np.float64)])
 
 
 class Reranker:
@@ -191,6 +186,10 @@ class Reranker:
         self.version: str = str(spec.get("version", ""))
         self.pool: int = int(spec.get("pool", 30))  # fused candidates re-ranked
         self.extra: int = int(spec.get("extra", 10))  # + this many of each retriever alone
+        #: Below this many items the confidence is not used for the tier (cosine decides): it was
+        #: calibrated on indexes of thousands of items, and its pool-relative features (softmax
+        #: share, leads, IDF) mean something else when the pool is the whole of a tiny index.
+        self.min_items: int = int(spec.get("min_items", 1000))
         r = spec["ranker"]
         self._mean = np.asarray(r["mean"], dtype=np.float64)
         self._scale = np.asarray(r["scale"], dtype=np.float64)
@@ -203,6 +202,10 @@ class Reranker:
         self._c_scale = np.asarray(c["scale"], dtype=np.float64)
         self._c_w = np.asarray(c["w"], dtype=np.float64)
         self._c_b = float(c["b"])
+        # optional hidden layer (tanh) of the confidence model
+        self._c_w1 = np.asarray(c["w1"], dtype=np.float64) if "w1" in c else None
+        self._c_b1 = np.asarray(c.get("b1", []), dtype=np.float64)
+        self._c_w2 = np.asarray(c.get("w2", []), dtype=np.float64)
         self.thresholds: dict[str, float] = dict(spec.get("thresholds", {}))
 
     @classmethod
@@ -227,6 +230,8 @@ class Reranker:
             return 0.0
         z = (confidence_features(scores_sorted, feats_sorted) - self._c_mean) / self._c_scale
         logit = float(z @ self._c_w + self._c_b)
+        if self._c_w1 is not None:
+            logit += float(np.tanh(z @ self._c_w1 + self._c_b1) @ self._c_w2)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
 
 
@@ -286,6 +291,7 @@ class FeatureBuilder:
         self.term_cache: dict[int, list[str]] = {}
         self.df_cache: dict[str, int] = {}
         self._version = -1
+        self.n_docs = 0
 
     def clear(self) -> None:
         self.term_cache.clear()
@@ -297,6 +303,7 @@ class FeatureBuilder:
             self.term_cache.clear()
             self.df_cache.clear()
             self._version = version
+            self.n_docs = max(1, self.store.count())
 
     def terms_of(self, ids: Sequence[int]) -> dict[int, list[str]]:
         missing = [i for i in ids if i not in self.term_cache]
@@ -315,7 +322,7 @@ class FeatureBuilder:
         vocab = set(q_terms)
         for terms in c_terms.values():
             vocab.update(terms)
-        n_docs = max(1, self.store.count())
+        n_docs = self.n_docs
         unknown = [t for t in vocab if t not in self.df_cache]
         if unknown:
             found = self.store.document_frequencies(sorted(unknown))

@@ -51,7 +51,9 @@ def test_check_json_schema(runner: CliRunner, index: Path) -> None:
     assert set(data["thresholds"]) == {
         "match", "suggestion", "confidence_match", "confidence_suggestion"
     }
-    assert data["reranked"] is True and data["confidence"] >= data["thresholds"]["confidence_match"]
+    # the demo holds a few dozen items: re-ranked, but the tier falls back to cosine because the
+    # confidence is calibrated on indexes of thousands (Reranker.min_items)
+    assert data["reranked"] is True and data["confidence"] is None
     assert data["results"] and all(set(r) == RESULT_KEYS for r in data["results"])
     assert "autis" in data["results"][0]["title"].lower()
     assert data["results"][0]["verdict"] == "false"

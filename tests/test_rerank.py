@@ -54,6 +54,7 @@ def test_features_shape_and_pool_relative_values() -> None:
     assert x.shape == (2, len(FEATURES))
     col = {n: i for i, n in enumerate(FEATURES)}
     assert x[0, col["cos_gap"]] == 0.0 and x[1, col["cos_gap"]] == pytest.approx(-0.1)
+    assert "kw_log" not in col  # raw BM25 scales with the index size: not a feature
     assert x[0, col["kw_norm"]] == 1.0 and x[1, col["has_kw"]] == 0.0
     assert x[0, col["cov_cand"]] == 1.0 and x[1, col["cov_cand"]] == 0.0
     assert x[1, col["num_miss"]] == 1.0  # the candidate names a year the claim does not
@@ -81,7 +82,7 @@ def test_reranker_validates_its_file(tmp_path: Path) -> None:
 def test_check_reranks_and_tiers_by_confidence() -> None:
     checker = FactChecker.in_memory(HashEmbedder())
     checker.add_items(ITEMS)
-    checker.reranker = Reranker(spec())
+    checker.reranker = Reranker(spec(min_items=1))
     checker.thresholds = Thresholds(0.99, 0.98, confidence_match=0.5, confidence_suggestion=0.1)
     result = checker.check("chip pelacak ditanam lewat vaksin", limit=3)
     assert result.reranked and result.confidence is not None
@@ -145,3 +146,13 @@ def test_bundled_reranker_is_fast() -> None:
     assert scores.shape == (50,) and 0.0 <= conf <= 1.0
     spec_file = json.loads(json.dumps(reranker.spec))
     assert spec_file["split"].startswith("train = ")
+
+
+def test_small_index_tiers_by_cosine_even_when_reranked() -> None:
+    checker = FactChecker.in_memory(HashEmbedder())
+    checker.add_items(ITEMS)
+    checker.reranker = Reranker(spec(min_items=1000))
+    checker.thresholds = Thresholds(0.2, 0.1, confidence_match=1.0, confidence_suggestion=1.0)
+    result = checker.check("chip pelacak ditanam lewat vaksin", limit=3)
+    assert result.reranked and result.confidence is None
+    assert result.tier is Tier.MATCH  # cosine 0.2 decides; confidence 1.0 would have said none
