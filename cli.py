@@ -270,40 +270,54 @@ def _sources_config(ctx: click.Context, path: str | None) -> Any:
               help="Refresh only this source (repeatable); see 'factcheck sources'.")
 @click.option("--since", help="Ignore items published before this date (YYYY-MM-DD).")
 @click.option("--full", is_flag=True,
-              help="Walk every listing to its end instead of stopping at known items.")
+              help="Walk every listing to its end instead of stopping at known items "
+                   "(known pages are re-checked with conditional GETs).")
 @click.option("--dry-run", is_flag=True, help="Fetch and parse, but write nothing to the index.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="FACTCHECK_SOURCES",
               help="Sources config (TOML) [env FACTCHECK_SOURCES; default: sources.toml in the index].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="For cron: print nothing unless something went wrong (errors only).")
 @click.pass_context
 @_fail_cleanly
 def refresh(ctx: click.Context, names: tuple[str, ...], since: str | None, full: bool,
-            dry_run: bool, config_file: str | None, as_json: bool) -> None:
+            dry_run: bool, config_file: str | None, as_json: bool, quiet: bool) -> None:
     """Fill the index from the trusted sources over the internet, politely.
 
     \b
       factcheck refresh
       factcheck refresh --source turnbackhoax --source komdigi --json
+      factcheck refresh --quiet          # from cron or a systemd timer
 
-    Exits 6 when a source is unhealthy (its listing failed or yielded nothing); the other
-    sources are still refreshed.
+    Incremental: each source is walked newest first and the walk stops at items already in
+    the index. Progress goes to stderr when it is a terminal; the report goes to stdout.
+
+    \b
+    Exit status: 0 every source worked (pages may have failed: see "fail");
+    6 a source is unhealthy (its listing failed or yielded nothing), the other sources
+    were still refreshed; 75 another refresh is running on this index.
     """
     from factcheck.errors import SourceError
     from factcheck.refresh import refresh as run_refresh
 
+    if quiet:
+        logging.getLogger().setLevel(logging.ERROR)
     config = _sources_config(ctx, config_file)
     checker = _open(ctx, create=True)
-    report = run_refresh(checker, list(names) or None, since=since, full=full, dry_run=dry_run,
-                         config=config, progress=_refresh_progress())
+    progress = None if quiet else _refresh_progress()
+    try:
+        report = run_refresh(checker, list(names) or None, since=since, full=full,
+                             dry_run=dry_run, config=config, progress=progress)
+    finally:
+        if progress is not None:
+            click.echo("\r\033[K", err=True, nl=False)  # clear the progress line
     if as_json:
         _emit_json(report.to_dict())
-    else:
-        click.echo(f"{'source':<20} {'new':>5} {'upd':>5} {'same':>5} {'fail':>5} {'secs':>7}  health")
-        for s in report.sources:
-            click.echo(f"{s.name:<20} {s.new:>5} {s.updated:>5} {s.unchanged:>5} {s.failed:>5} "
-                       f"{s.seconds:>7.1f}  {s.health}")
-            for error in s.errors[:3]:
-                click.echo(f"  ! {error}", err=True)
+    elif not quiet or not report.ok:
+        _print_refresh_table(report)
+        if report.backlog_embedded:
+            click.echo(f"(embedded {report.backlog_embedded} item(s) an interrupted run left "
+                       "without vectors)", err=True)
         if dry_run:
             click.echo("(dry run: nothing was written)", err=True)
     if not report.ok:
@@ -311,13 +325,22 @@ def refresh(ctx: click.Context, names: tuple[str, ...], since: str | None, full:
         raise SourceError(f"unhealthy source(s): {bad}")
 
 
+def _print_refresh_table(report: Any) -> None:
+    click.echo(f"{'source':<20} {'new':>5} {'upd':>5} {'same':>5} {'fail':>5} {'secs':>7}  health")
+    for s in report.sources:
+        click.echo(f"{s.name:<20} {s.new:>5} {s.updated:>5} {s.unchanged:>5} {s.failed:>5} "
+                   f"{s.seconds:>7.1f}  {s.health}")
+        for error in s.errors[:3]:
+            click.echo(f"  ! {error}", err=True)
+
+
 def _refresh_progress() -> Callable[[str, Any], None] | None:
     if not sys.stderr.isatty():
         return None
 
     def report(name: str, state: Any) -> None:
-        click.echo(f"\r{name}: {state.new} new, {state.updated} updated, {state.failed} failed",
-                   err=True, nl=False)
+        click.echo(f"\r\033[K{name}: {state.new} new, {state.updated} updated, "
+                   f"{state.unchanged} unchanged, {state.failed} failed", err=True, nl=False)
 
     return report
 

@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--sweep", action="store_true",
                     help="also sweep FusionParams keyword_weight x pool (tuning: dev/train sets)")
+    ap.add_argument("--weights", type=float, nargs="+", default=list(SWEEP_WEIGHTS),
+                    help="keyword_weight values for --sweep (default 0.3 .. 0.9)")
+    ap.add_argument("--pools", type=int, nargs="+", default=list(SWEEP_POOLS),
+                    help="pool sizes for --sweep (default 25 50 100 200)")
     ap.add_argument("--json", action="store_true", help="print one JSON document, no tables")
     ap.add_argument("--embed-chars", type=int,
                     help="experiment: embed only the first N characters of each query (the "
@@ -217,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                     results.append({"set": name, "split": split, "mode": mode, **m})
                 if args.sweep:
                     log(f"[{name}/{split}] sweep ...")
-                    s = sweeps[f"{name}/{split}"] = sweep(checker, ds, queries)
+                    s = sweeps[f"{name}/{split}"] = sweep(checker, ds, queries, args.weights,
+                                                              args.pools)
                     cfg = (default.keyword_weight, default.pool)
                     if cfg in s and abs(s[cfg] - results[-1]["map@5"]) > 1e-6:
                         log(f"warning: sweep at the default {cfg} gives MAP@5 {s[cfg]:.4f}, "

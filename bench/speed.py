@@ -12,7 +12,7 @@ Each measurement runs in its own child process so that its peak RSS (``ru_maxrss
 
 The 10k index holds real texts (turnbackhoax titles + CLEF2020 claims) embedded by the real
 model through the bench cache. The 100k index reuses real texts (turnbackhoax, CLEF2020, CLEF2022)
-with synthetic URL suffixes, and random unit vectors written directly (store.upsert +
+with synthetic URL path suffixes, and random unit vectors written directly (store.upsert +
 store.put_vectors + FaissIndex.build): its dense ranking is meaningless, its cost is real.
 Both indexes are kept under bench/.cache/speed/ and reused by later runs.
 
@@ -112,13 +112,15 @@ def phase_build100k(n: int, seed: int = 11) -> dict:
             for i in range(start, min(n, start + 5000)):
                 src = base[i % len(base)]
                 copy = i // len(base)
-                batch.append(VerifiedItem(**{**src.__dict__, "url": f"{src.url}#copy{copy}",
+                batch.append(VerifiedItem(**{**src.__dict__, "url": f"{src.url}/copy{copy}",
                                              "extra": {}}))
             report = fc.store.upsert(batch)
             vectors = rng.standard_normal((len(batch), dim)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             hashes = [it.content_hash() for it in batch]
             fc.store.put_vectors(report.changed_ids, hashes, vectors)
+        if fc.store.count() != n:
+            raise SystemExit(f"built {fc.store.count()} items, wanted {n} (URLs collapsed?)")
         ids, vecs = fc.store.all_vectors(dim)
         FaissIndex.build(tmp / INDEX_NAME, fc.index.model_id, dim, ids, vecs,
                          fc.store.vectors_version).save()
@@ -172,7 +174,9 @@ def phase_warm(n: int, queries: int) -> dict:
         keyword.append(1000 * (time.perf_counter() - t))
     fc.close()
     search = [a - b for a, b in zip(total, embed)]
+    half = len(claims) // 2  # _claims: first half forwarded messages, second half tweets
     return {
+        "p50_hoax_msgs_ms": _pct(total[:half], 50), "p50_tweets_ms": _pct(total[half:], 50),
         "items": n, "queries": len(claims), "open_s": open_s,
         "p50_ms": _pct(total, 50), "p95_ms": _pct(total, 95),
         "embed_p50_ms": _pct(embed, 50), "embed_p95_ms": _pct(embed, 95),
@@ -181,30 +185,44 @@ def phase_warm(n: int, queries: int) -> dict:
     }
 
 
-def phase_throughput(n: int) -> dict:
-    """add_items vs raw embed_passages on the same n real texts (real model, no cache)."""
-    items = _real_items()
-    items = random.Random(3).sample(items, n)
-    texts = [it.embedding_text() for it in items]
+def phase_throughput(n: int, rounds: int = 4) -> dict:
+    """add_items vs raw embed_passages on the same n real texts (real model, no cache).
+
+    The texts are split into ``rounds`` slices; each slice is embedded raw and added to one
+    growing index, alternating which goes first (ABBA), so drift in CPU speed (other load on
+    the machine) hits both sides alike."""
+    items = random.Random(3).sample(_real_items(), n)
     embedder = get_embedder(None)
-    embedder.embed_passages(texts[:64])  # load the model outside the timings
-
-    def raw() -> float:
-        t0 = time.perf_counter()
-        for start in range(0, n, 256):  # the chunk size FactChecker uses
-            embedder.embed_passages(texts[start:start + 256])
-        return time.perf_counter() - t0
-
-    raw1 = raw()
+    embedder.embed_passages([it.embedding_text() for it in items[:16]])  # load the model
+    raw_s = build_s = 0.0
     with tempfile.TemporaryDirectory(prefix="fc-build-") as tmp:
-        t0 = time.perf_counter()
-        with FactChecker.open(tmp, create=True, embedder=embedder) as fc:
-            fc.add_items(items)
-        build = time.perf_counter() - t0
-    raw2 = raw()
-    raw_s = (raw1 + raw2) / 2
-    return {"items": n, "raw_texts_per_s": n / raw_s, "build_items_per_s": n / build,
-            "ratio": raw_s / build, "raw_s": [raw1, raw2], "build_s": build}
+        fc = FactChecker.open(tmp, create=True, embedder=embedder)
+        size = -(-n // rounds)
+        for r in range(rounds):
+            part = items[r * size:(r + 1) * size]
+            texts = [it.embedding_text() for it in part]
+
+            def raw() -> float:
+                t0 = time.perf_counter()
+                for start in range(0, len(texts), 256):  # the chunk size FactChecker uses
+                    embedder.embed_passages(texts[start:start + 256])
+                return time.perf_counter() - t0
+
+            def build() -> float:
+                t0 = time.perf_counter()
+                fc.add_items(part)
+                return time.perf_counter() - t0
+
+            if r % 2 == 0:
+                raw_s += raw()
+                build_s += build()
+            else:
+                build_s += build()
+                raw_s += raw()
+        fc.close()
+    return {"items": n, "rounds": rounds, "raw_texts_per_s": n / raw_s,
+            "build_items_per_s": n / build_s, "ratio": raw_s / build_s, "raw_s": raw_s,
+            "build_s": build_s}
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -257,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--large", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=200, help="claims timed per warm run")
     ap.add_argument("--cold-runs", type=int, default=7)
-    ap.add_argument("--build-items", type=int, default=1024)
+    ap.add_argument("--build-items", type=int, default=768)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -310,15 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {args.small}-item index: real texts (turnbackhoax titles + CLEF2020 claims), real "
           f"vectors (bench cache){' - reused' if b_small.get('reused') else ''}")
     print(f"  {args.large}-item index: real texts of turnbackhoax + CLEF2020 + CLEF2022 repeated "
-          f"with synthetic URL suffixes (#copyN), random unit vectors via store.upsert + "
+          f"with synthetic URL path suffixes (/copyN), random unit vectors via store.upsert + "
           f"store.put_vectors + FaissIndex.build{' - reused' if b_large.get('reused') else ''}")
     print(f"  claims: {args.queries} real (half turnbackhoax HOAX_TEXT, half CLEF2020 dev "
           f"tweets), 10 warm-up first; check(limit=10), hybrid")
     print()
     print(table(
-        ["items", "open s", "p50 ms", "p95 ms", "embed p50", "embed p95", "search p50",
+        ["items", "open s", "p50 ms", "p95 ms", "p50 hoax msgs", "p50 tweets", "embed p50", "embed p95", "search p50",
          "search p95", "keyword-only p50", "peak RSS MB"],
         [[w["items"], f"{w['open_s']:.2f}", f"{w['p50_ms']:.1f}", f"{w['p95_ms']:.1f}",
+          f"{w['p50_hoax_msgs_ms']:.1f}", f"{w['p50_tweets_ms']:.1f}",
           f"{w['embed_p50_ms']:.1f}", f"{w['embed_p95_ms']:.1f}", f"{w['search_p50_ms']:.1f}",
           f"{w['search_p95_ms']:.1f}", f"{w['keyword_only_p50_ms']:.1f}",
           f"{w['peak_rss_mb']:.0f}"] for w in warm],
@@ -338,8 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         ["items", "raw embed texts/s", "add_items items/s", "ratio", "peak RSS MB"],
         [[thr["items"], f"{thr['raw_texts_per_s']:.1f}", f"{thr['build_items_per_s']:.1f}",
           f"{100 * thr['ratio']:.1f}%", f"{thr['peak_rss_mb']:.0f}"]],
-        title="Index build throughput (real model, no cache; raw = mean of a run before and "
-              "after the build)",
+        title="Index build throughput (real model, no cache; 4 slices, raw and add_items "
+              "alternating ABBA)",
     ))
     print()
     print(table(

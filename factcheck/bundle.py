@@ -30,6 +30,7 @@ from filelock import FileLock
 
 from indexes.faiss_index import INDEX_NAME, FaissIndex
 
+from .atomic import atomic_write, fsync_dir
 from .errors import (
     BundleCorrupt, BundleInvalid, FetchError, IndexCorrupt, InvalidInput, ModelMismatch,
     UnsafeURL,
@@ -140,15 +141,9 @@ def create_bundle(index_dir: str | Path, dest: str | Path) -> BundleInfo:
         manifest = {"format": FORMAT, "bundle_version": BUNDLE_VERSION, **info.to_dict()}
         del manifest["path"]
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}-", suffix=".tmp", dir=dest.parent)
-        try:
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-                for name in (MANIFEST, *names):
-                    tar.add(work / name, arcname=name, recursive=False)
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(dest) as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+            for name in (MANIFEST, *names):
+                tar.add(work / name, arcname=name, recursive=False)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("bundled %d items (%s) into %s", info.items, info.model, dest)
@@ -384,7 +379,7 @@ def _swap(staged: Path, target: Path, work: Path) -> None:
         if old is not None:
             os.rename(old, target)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -413,14 +408,3 @@ def _drop_sidecars(directory: Path) -> None:
         conn.close()
     for suffix in ("-wal", "-shm"):
         (directory / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:  # pragma: no cover - some filesystems refuse directory fsync
-        pass

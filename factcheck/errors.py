@@ -65,10 +65,16 @@ class SourceError(FactcheckError):
 class FetchError(SourceError):
     """A page could not be fetched after the polite retries."""
 
-    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str | None = None, status: int | None = None,
+        transient: bool = False,
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status  # the last HTTP status seen, or None for a network fault
+        #: True when asking again later may well succeed (timeouts, resets, 5xx, 429), so a
+        #: refresh queues the page for its next runs; False for 4xx, size caps, redirect loops.
+        self.transient = transient
 
 
 class RobotsDisallowed(FetchError):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from .atomic import atomic_write
 from urllib.parse import urlsplit
 
 from .errors import InvalidInput
@@ -109,16 +109,8 @@ def export_items(
     path = Path(dest).expanduser()
     if path.is_dir():
         raise InvalidInput(f"{path} is a directory; give a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            count = _write(fh, items, fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        return _write(fh, items, fmt)
 
 
 def _write(fh: IO[str], items: Iterator[VerifiedItem], fmt: str) -> int:

@@ -479,12 +479,14 @@ class Fetcher:
             if attempt >= cfg.retries:
                 self.stats.failed += 1
                 log.warning("giving up on %s after %d attempts: %s", url, attempt + 1, reason)
-                raise FetchError(f"{reason} for {url} after {attempt + 1} attempts", url=url, status=status)
+                raise FetchError(f"{reason} for {url} after {attempt + 1} attempts", url=url, status=status,
+                                 transient=True)
             if retry_after is not None and retry_after > cfg.max_retry_after:
                 self.stats.failed += 1
                 log.warning("%s asks us to wait %.0f s: giving up for this run", url, retry_after)
                 raise FetchError(
-                    f"{reason} for {url}: Retry-After {retry_after:.0f} s is too long", url=url, status=status
+                    f"{reason} for {url}: Retry-After {retry_after:.0f} s is too long", url=url,
+                    status=status, transient=True,
                 )
             wait = min(cfg.backoff * (2**attempt), cfg.backoff_max)
             if retry_after is not None:

@@ -11,6 +11,7 @@ site looks like.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -18,11 +19,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .dates import parse_date
 from .errors import FetchError, InvalidInput, RefreshLocked, RobotsDisallowed, SourceError
 from .fetch import Fetcher, FetchConfig, StoreValidators
 from .models import Verdict, VerifiedItem
+from .soft404 import page_title, soft_404_reason
 from .urls import canonical_url
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,10 +38,18 @@ log = logging.getLogger(__name__)
 
 #: Consecutive already-known URLs after which an incremental walk stops.
 STOP_AFTER_KNOWN = 5
-#: Items stored (and embedded) per batch while a source is walked.
+#: Items stored (and embedded) per batch while a source is walked. Each batch also rewrites the
+#: vector index file, so smaller batches lose less work to an interruption and cost more I/O
+#: (config: ``[refresh] batch``).
 BATCH = 50
 #: Errors kept per source in the report (all are logged).
 MAX_ERRORS = 20
+#: Runs in which a page that failed for a passing reason is asked for again before giving up.
+MAX_RETRY_RUNS = 5
+#: Queued pages retried per source in one run (the rest wait for the next run).
+MAX_RETRIES_PER_RUN = 100
+#: ``meta`` key prefix of the unfinished-walk marker of a source.
+UNFINISHED_KEY = "refresh.unfinished."
 
 Progress = Callable[[str, "SourceReport"], None]
 
@@ -74,6 +85,10 @@ class RefreshReport:
     seconds: float
     dry_run: bool = False
     fetch: dict[str, Any] = field(default_factory=dict)
+    #: Items an interrupted earlier run stored without vectors, embedded before this run began.
+    backlog_embedded: int = 0
+    #: Why the vector index file had to be rebuilt from the store when the index was opened.
+    index_repaired: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,6 +119,7 @@ def refresh(
     progress: Progress | None = None,
     fetch_config: FetchConfig | None = None,
     config: "SourcesConfig | None" = None,
+    batch: int | None = None,
 ) -> RefreshReport:
     """Fill the index from the sources (all enabled ones, or the given objects or names).
 
@@ -126,9 +142,19 @@ def refresh(
         chosen = get_sources(config=config)
     if fetch_config is None:
         fetch_config = config.fetch_config() if config is not None else FetchConfig()
+    if batch is None:
+        batch = config.batch() if config is not None else BATCH
     with _lock(checker, dry_run):
-        return asyncio.run(arefresh(checker, chosen, since=since, full=full, dry_run=dry_run,
-                                    progress=progress, fetch_config=fetch_config))
+        backlog = 0
+        if not dry_run:
+            backlog = checker.embed_pending()
+            if backlog:
+                log.warning("embedded %d item(s) an interrupted run left without vectors", backlog)
+        report = asyncio.run(arefresh(checker, chosen, since=since, full=full, dry_run=dry_run,
+                                      progress=progress, fetch_config=fetch_config, batch=batch))
+        report.backlog_embedded = backlog
+        report.index_repaired = checker.repaired
+        return report
 
 
 class _lock:
@@ -166,12 +192,14 @@ async def arefresh(
     dry_run: bool = False,
     progress: Progress | None = None,
     fetch_config: FetchConfig | None = None,
+    batch: int = BATCH,
 ) -> RefreshReport:
     """The asynchronous refresh, for callers that already run an event loop."""
     started = time.monotonic()
     validators = StoreValidators(checker.store, read_only=dry_run)
     async with Fetcher(fetch_config, validators=validators) as fetcher:
-        runs = [_run_source(checker, s, fetcher, since, full, dry_run, progress) for s in sources]
+        runs = [_run_source(checker, s, fetcher, since, full, dry_run, progress, batch)
+                for s in sources]
         reports = list(await asyncio.gather(*runs))
         stats = asdict(fetcher.stats)
         stats["per_host"] = dict(fetcher.stats.per_host)
@@ -183,148 +211,305 @@ async def arefresh(
 
 async def _run_source(
     checker: "FactChecker", source: "Source", fetcher: Fetcher, since: str | None, full: bool,
-    dry_run: bool, progress: Progress | None,
+    dry_run: bool, progress: Progress | None, batch: int = BATCH,
 ) -> SourceReport:
-    name = str(getattr(source, "name", type(source).__name__))
-    report = SourceReport(name)
-    started = time.monotonic()
-    pending: list[VerifiedItem] = []
-    seen: set[str] = set()
-    attempted = 0
-    discovery_failed = False
-    known_run = 0
-    unknown: Counter[str] = Counter()
+    run = _SourceRun(checker, source, fetcher, since, full, dry_run, progress, batch)
+    return await run.run()
 
-    def flush() -> None:
-        if not pending:
-            return
-        batch = list(pending)
-        pending.clear()
-        if dry_run:
-            new, updated, unchanged = _would_upsert(checker, batch)
-        else:
-            upsert = checker.add_items(batch)
-            new, updated, unchanged = upsert.new, upsert.updated, upsert.unchanged
-        report.new += new
-        report.updated += updated
-        report.unchanged += unchanged
-        if progress:
-            progress(name, report)
 
-    try:
-        links = source.discover(fetcher)
+class _SourceRun:
+    """One source's walk in one refresh: discovery, pages, retries, storing, bookkeeping.
+
+    Two pieces of state outlive a run so that an interrupted or partly failed run loses nothing:
+
+    * an *unfinished-walk marker* (``meta``: ``refresh.unfinished.<source>``, the highest item
+      id when the walk began), set when a walk starts and cleared when it ends normally. While
+      it is set, items stored after it (higher ids: rows are never deleted) do not count towards
+      the "known URLs in a row" stop: a walk killed half-way stored the newest items, and the
+      next run must walk past them to the older ones it never reached, not stop at them.
+    * the *retry queue* (``refresh_retry``): article pages that failed for a passing reason
+      (timeout, reset, 5xx, 429) are asked for again by the next runs, up to
+      :data:`MAX_RETRY_RUNS` times, even when the walk no longer reaches them.
+    """
+
+    def __init__(
+        self, checker: "FactChecker", source: "Source", fetcher: Fetcher, since: str | None,
+        full: bool, dry_run: bool, progress: Progress | None, batch: int = BATCH,
+    ) -> None:
+        self.checker = checker
+        self.batch = max(1, int(batch))
+        self.store = checker.store
+        self.source = source
+        self.fetcher = fetcher
+        self.since = since
+        self.full = full
+        self.dry_run = dry_run
+        self.progress = progress
+        self.name = str(getattr(source, "name", type(source).__name__))
+        self.report = SourceReport(self.name)
+        self.pending: list[VerifiedItem] = []
+        self.seen: set[str] = set()
+        self.digests: dict[str, str] = {}
+        self.unknown: Counter[str] = Counter()
+        self.attempted = 0
+        self.failed_run = False
+        self._home_page: tuple[str | None, str | None] | None = None
+
+    # -- the run ------------------------------------------------------------------------
+
+    async def run(self) -> SourceReport:
+        started = time.monotonic()
+        report = self.report
+        known_up_to = self._begin_walk()
+        walk_finished = False
+        try:
+            await self._walk(known_up_to)
+            walk_finished = True
+        except RobotsDisallowed as exc:
+            report.skipped += 1
+            report.error(f"listing: {exc}")
+            log.error("%s: %s", self.name, exc)
+        except SourceError as exc:
+            report.error(f"listing: {exc}")
+            log.error("%s: discovery failed: %s", self.name, exc)
+        except InvalidInput as exc:
+            report.error(f"configuration: {exc}")
+            log.error("%s: %s", self.name, exc)
+        except Exception as exc:  # noqa: BLE001 - one broken scraper must not stop the others
+            report.error(f"listing: {type(exc).__name__}: {exc}")
+            log.exception("%s: discovery crashed", self.name)
+        self.failed_run = not walk_finished
+        try:
+            await self._retry_queued()
+        except Exception as exc:  # noqa: BLE001
+            report.error(f"retrying: {type(exc).__name__}: {exc}")
+            log.exception("%s: retrying failed pages crashed", self.name)
+        stored = True
+        try:
+            self._flush()
+        except Exception as exc:  # noqa: BLE001
+            report.error(f"storing: {type(exc).__name__}: {exc}")
+            report.failed += len(self.pending)
+            log.exception("%s: storing items failed", self.name)
+            self.failed_run = True
+            stored = False
+        report.unknown_verdicts = sum(self.unknown.values())
+        report.unknown_labels = dict(self.unknown)
+        report.health = _health(report, self.failed_run, self.attempted)
+        report.seconds = round(time.monotonic() - started, 3)
+        if not self.dry_run:
+            if walk_finished and stored:
+                self._end_walk()
+            _record_state(self.checker, self.name, report)
+        if self.progress:
+            self.progress(self.name, report)
+        return report
+
+    async def _walk(self, known_up_to: int) -> None:
+        report = self.report
+        known_run = 0
+        links = self.source.discover(self.fetcher)
         try:
             async for link in links:
                 report.discovered += 1
                 url = canonical_url(link.url)
-                if url in seen:
+                if url in self.seen:
                     continue
-                seen.add(url)
-                if since and link.published and link.published < since:
-                    log.info("%s: reached items older than %s", name, since)
+                self.seen.add(url)
+                if self.since and link.published and link.published < self.since:
+                    log.info("%s: reached items older than %s", self.name, self.since)
                     break
-                known = bool(checker.store.known_urls([url]))
-                if known and not full:
+                item_id = self._item_id(url)
+                known = item_id is not None
+                if known and not self.full:
                     report.unchanged += 1
-                    known_run += 1
+                    # items stored by an unfinished earlier walk (or this one) are no proof that
+                    # what lies below them is known too
+                    if item_id is not None and item_id <= known_up_to:
+                        known_run += 1
                     if known_run >= STOP_AFTER_KNOWN:
-                        log.info("%s: %d known URLs in a row; up to date", name, known_run)
+                        log.info("%s: %d known URLs in a row; up to date", self.name, known_run)
                         break
                     continue
                 known_run = 0
-                items = await _items_for(source, name, link, known, fetcher, report)
-                if items is None:
-                    attempted += 1
-                    continue
-                attempted += 1 if link.item is None else 0
-                for item in items:
-                    item.url = canonical_url(item.url)
-                    item.source = name
-                    if not item.fetched_at:
-                        item.fetched_at = _now()
-                    if since and item.published and item.published < since:
-                        continue
-                    if item.verdict_raw and item.verdict is Verdict.UNKNOWN:
-                        unknown[item.verdict_raw] += 1
-                        log.warning("%s: unknown verdict label %r at %s (kept raw, classed unknown)",
-                                    name, item.verdict_raw, item.url)
-                    pending.append(item)
-                if len(pending) >= BATCH:
-                    flush()
+                await self._take(link, url, known)
         finally:
             await links.aclose()  # type: ignore[attr-defined]
-    except RobotsDisallowed as exc:
-        discovery_failed = True
-        report.skipped += 1
-        report.error(f"listing: {exc}")
-        log.error("%s: %s", name, exc)
-    except SourceError as exc:
-        discovery_failed = True
-        report.error(f"listing: {exc}")
-        log.error("%s: discovery failed: %s", name, exc)
-    except InvalidInput as exc:
-        discovery_failed = True
-        report.error(f"configuration: {exc}")
-        log.error("%s: %s", name, exc)
-    except Exception as exc:  # noqa: BLE001 - one broken scraper must not stop the others
-        discovery_failed = True
-        report.error(f"listing: {type(exc).__name__}: {exc}")
-        log.exception("%s: discovery crashed", name)
-    try:
-        flush()
-    except Exception as exc:  # noqa: BLE001
-        report.error(f"storing: {type(exc).__name__}: {exc}")
-        report.failed += len(pending)
-        log.exception("%s: storing items failed", name)
-        discovery_failed = True
-    report.unknown_verdicts = sum(unknown.values())
-    report.unknown_labels = dict(unknown)
-    report.health = _health(report, discovery_failed, attempted)
-    report.seconds = round(time.monotonic() - started, 3)
-    if not dry_run:
-        _record_state(checker, name, report)
-    if progress:
-        progress(name, report)
-    return report
 
+    async def _take(self, link: Any, url: str, known: bool) -> None:
+        items = await self._items_for(link, url, known)
+        if items is None:
+            self.attempted += 1
+            return
+        self.attempted += 1 if link.item is None else 0
+        for item in items:
+            item.url = canonical_url(item.url)
+            item.source = self.name
+            if not item.fetched_at:
+                item.fetched_at = _now()
+            if self.since and item.published and item.published < self.since:
+                continue
+            if item.verdict_raw and item.verdict is Verdict.UNKNOWN:
+                self.unknown[item.verdict_raw] += 1
+                log.warning("%s: unknown verdict label %r at %s (kept raw, classed unknown)",
+                            self.name, item.verdict_raw, item.url)
+            self.pending.append(item)
+        if len(self.pending) >= self.batch:
+            self._flush()
 
-async def _items_for(
-    source: "Source", name: str, link: Any, known: bool, fetcher: Fetcher, report: SourceReport,
-) -> list[VerifiedItem] | None:
-    """Items behind one link, or ``None`` when the page failed (already counted and logged)."""
-    if link.item is not None:
-        return [link.item]
-    try:
-        response = await fetcher.get(link.url, conditional=known)
-    except RobotsDisallowed:
-        report.skipped += 1
-        return []
-    except FetchError as exc:
-        report.failed += 1
-        report.error(str(exc))
-        log.warning("%s: %s", name, exc)
+    async def _items_for(self, link: Any, url: str, known: bool) -> list[VerifiedItem] | None:
+        """Items behind one link, or ``None`` when the page failed (already counted and logged)."""
+        report = self.report
+        if link.item is not None:
+            return [link.item]
+        try:
+            response = await self.fetcher.get(link.url, conditional=known)
+        except RobotsDisallowed:
+            report.skipped += 1
+            return []
+        except FetchError as exc:
+            if exc.transient:
+                self._queue_retry(url, str(exc))
+            return self._page_failed(str(exc))
+        report.fetched += 1
+        if response.not_modified or (known and response.unchanged):
+            report.unchanged += 1
+            self._retried_ok(url)
+            return []
+        problem = await self._soft_404(link.url, response)
+        if problem:
+            return self._page_failed(f"{self.name}: soft 404 at {link.url}: {problem}")
+        try:
+            items = list(self.source.parse(response))
+        except SourceError as exc:
+            return self._page_failed(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a scraper bug on one page must not end the run
+            log.exception("%s: parser crashed on %s", self.name, link.url)
+            return self._page_failed(f"{type(exc).__name__} parsing {link.url}: {exc}")
+        if not items:
+            return self._page_failed(f"{self.name}: no item parsed from {link.url}")
+        self._retried_ok(url)
+        return items
+
+    def _page_failed(self, message: str) -> None:
+        self.report.failed += 1
+        self.report.error(message)
+        log.warning("%s: %s", self.name, message)
         return None
-    report.fetched += 1
-    if response.not_modified or (known and response.unchanged):
-        report.unchanged += 1
-        return []
-    try:
-        items = list(source.parse(response))
-    except SourceError as exc:
-        report.failed += 1
-        report.error(str(exc))
-        log.warning("%s: %s", name, exc)
+
+    async def _soft_404(self, requested: str, response: Any) -> str | None:
+        """Why an article page is really the home page or an error page (see factcheck.soft404)."""
+        digest = hashlib.sha256(response.content).hexdigest()
+        earlier = self.digests.setdefault(digest, requested)
+        if earlier != requested:
+            return f"the same page as {earlier}"
+        if "html" not in (response.content_type or "html"):
+            return None
+        reason = soft_404_reason(requested, response.url, response.text)
+        if reason:
+            return reason
+        home_digest, home_title = await self._home(requested)
+        if home_digest == digest:
+            return "the page is the home page"
+        title = page_title(response.text)
+        if home_title and title == home_title:
+            return f"the page has the home page's title ({title!r})"
         return None
-    except Exception as exc:  # noqa: BLE001 - a scraper bug on one page must not end the run
-        report.failed += 1
-        report.error(f"{type(exc).__name__} parsing {link.url}: {exc}")
-        log.exception("%s: parser crashed on %s", name, link.url)
-        return None
-    if not items:
-        report.failed += 1
-        report.error(f"{name}: no item parsed from {link.url}")
-        return None
-    return items
+
+    async def _home(self, some_url: str) -> tuple[str | None, str | None]:
+        """Digest and title of the site's home page, fetched once per run (for soft-404s)."""
+        if self._home_page is None:
+            base = str(getattr(self.source, "base_url", "") or "")
+            parts = urlsplit(base or some_url)
+            try:
+                response = await self.fetcher.get(f"{parts.scheme}://{parts.netloc}/")
+            except FetchError as exc:  # robots, 404, down: no fingerprint, the other checks stand
+                log.debug("%s: no home page to compare soft 404s with: %s", self.name, exc)
+                self._home_page = (None, None)
+            else:
+                self._home_page = (hashlib.sha256(response.content).hexdigest(),
+                                   page_title(response.text) or None)
+        return self._home_page
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        batch = list(self.pending)
+        if self.dry_run:
+            new, updated, unchanged = _would_upsert(self.checker, batch)
+        else:
+            upsert = self.checker.add_items(batch)
+            new, updated, unchanged = upsert.new, upsert.updated, upsert.unchanged
+        self.pending.clear()
+        self.report.new += new
+        self.report.updated += updated
+        self.report.unchanged += unchanged
+        if self.progress:
+            self.progress(self.name, self.report)
+
+    # -- state that outlives a run --------------------------------------------------------
+
+    def _item_id(self, url: str) -> int | None:
+        row = self.store.conn.execute("SELECT id FROM items WHERE url = ?", (url,)).fetchone()
+        return int(row[0]) if row else None
+
+    def _begin_walk(self) -> int:
+        """The highest item id known before the oldest unfinished walk of this source began."""
+        key = UNFINISHED_KEY + self.name
+        marker = self.store.get_meta(key)
+        if marker and marker.isdigit():
+            log.warning("%s: an earlier walk did not finish; walking past the items it stored",
+                        self.name)
+            return int(marker)
+        top = int(self.store.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0])
+        if not self.dry_run:
+            self.store.set_meta(key, str(top))
+        return top
+
+    def _end_walk(self) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM meta WHERE key = ?", (UNFINISHED_KEY + self.name,))
+
+    def _queue_retry(self, url: str, error: str) -> None:
+        if self.dry_run:
+            return
+        now = _now()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO refresh_retry(source, url, attempts, last_error, first_failed, "
+                "last_failed) VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(source, url) DO UPDATE SET "
+                "attempts = refresh_retry.attempts + 1, last_error = excluded.last_error, "
+                "last_failed = excluded.last_failed",
+                (self.name, url, error, now, now),
+            )
+            row = conn.execute("SELECT attempts FROM refresh_retry WHERE source = ? AND url = ?",
+                               (self.name, url)).fetchone()
+        if row and int(row[0]) >= MAX_RETRY_RUNS:
+            log.warning("%s: giving up on %s after %d failed runs", self.name, url, int(row[0]))
+
+    def _retried_ok(self, url: str) -> None:
+        if self.dry_run:
+            return
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM refresh_retry WHERE source = ? AND url = ?", (self.name, url))
+
+    async def _retry_queued(self) -> None:
+        """Ask again for pages that failed for a passing reason in earlier runs."""
+        rows = self.store.conn.execute(
+            "SELECT url FROM refresh_retry WHERE source = ? AND attempts < ? ORDER BY first_failed "
+            "LIMIT ?", (self.name, MAX_RETRY_RUNS, MAX_RETRIES_PER_RUN),
+        ).fetchall()
+        from scrapers.base import Link
+
+        for (url,) in rows:
+            if url in self.seen:
+                continue  # the walk already asked for it in this run
+            self.seen.add(url)
+            if self._item_id(url) is not None:
+                self._retried_ok(url)  # stored meanwhile (e.g. through another listing)
+                continue
+            log.info("%s: retrying %s, which failed in an earlier run", self.name, url)
+            await self._take(Link(url), url, False)
 
 
 def _health(report: SourceReport, discovery_failed: bool, attempted: int) -> str:

@@ -14,6 +14,9 @@ tunes the fetcher::
     [fetch]
     delay = 3.0
 
+    [refresh]
+    batch = 50    # items per transaction; smaller loses less work to a crash
+
     [sources.turnbackhoax]
     base_url = "https://turnbackhoax.id"
 
@@ -78,11 +81,24 @@ class SourcesConfig:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     fetch: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+    refresh: dict[str, Any] = field(default_factory=dict)
 
     def fetch_config(self) -> "FetchConfig":
         from .fetch import FetchConfig
 
         return FetchConfig.from_mapping(self.fetch)
+
+    def batch(self) -> int:
+        """``[refresh] batch``: items stored per transaction (and vector-index save) in a refresh."""
+        from .refresh import BATCH
+
+        unknown = set(self.refresh) - {"batch"}
+        if unknown:
+            raise InvalidInput(f"unknown refresh setting(s): {', '.join(sorted(unknown))}")
+        value = self.refresh.get("batch", BATCH)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidInput(f"[refresh] batch must be a positive integer, not {value!r}")
+        return value
 
 
 def config_path(index_dir: str | Path | None = None) -> Path | None:
@@ -114,11 +130,15 @@ def load_config(path: str | Path | None = None) -> SourcesConfig:
         raise InvalidInput(f"sources config {path} is not valid TOML: {exc}") from exc
     sources = data.get("sources", {})
     fetch = data.get("fetch", {})
+    refresh = data.get("refresh", {})
+    if not isinstance(refresh, dict):
+        raise InvalidInput(f"{path}: [refresh] must be a table")
     if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
         raise InvalidInput(f"{path}: [sources.NAME] entries must be tables")
     if not isinstance(fetch, dict):
         raise InvalidInput(f"{path}: [fetch] must be a table")
-    return SourcesConfig(sources={k: dict(v) for k, v in sources.items()}, fetch=dict(fetch), path=str(path))
+    return SourcesConfig(sources={k: dict(v) for k, v in sources.items()}, fetch=dict(fetch),
+                         path=str(path), refresh=dict(refresh))
 
 
 def _load(reference: str) -> Callable[..., Any]:

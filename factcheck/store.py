@@ -96,9 +96,32 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m002_refresh_retry(conn: sqlite3.Connection) -> None:
+    """Article pages whose fetch failed for a passing reason, retried by the next refreshes.
+
+    An incremental walk stops at known URLs near the top of a listing, so a page that timed out
+    once would otherwise never be asked for again once newer articles push it down.
+    """
+    _run_script(
+        conn,
+        """
+        CREATE TABLE refresh_retry (
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            last_error TEXT,
+            first_failed TEXT NOT NULL,
+            last_failed TEXT NOT NULL,
+            PRIMARY KEY (source, url)
+        )
+        """
+    )
+
+
 #: Ordered migrations; the schema version is the number of migrations applied.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m001_initial),
+    ("refresh retry queue", _m002_refresh_retry),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -228,6 +251,26 @@ class Store:
                 self.conn.execute("COMMIT")
             finally:
                 self._depth = 0
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: several reads see one consistent state, even while a writer commits.
+
+        Under WAL a deferred transaction pins the snapshot at its first read, so e.g. the stored
+        vectors and the vectors version read inside it always belong together. Inside a write
+        transaction it adds nothing (that already is one consistent state).
+        """
+        with self._lock:
+            if self._depth:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN DEFERRED")
+            self._depth = 1
+            try:
+                yield self.conn
+            finally:
+                self._depth = 0
+                self.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         try:
@@ -491,6 +534,17 @@ class Store:
             chunks.append(blob)
         matrix = np.frombuffer(b"".join(chunks), dtype="<f4").reshape(len(ids), dim)
         return np.asarray(ids, dtype=np.int64), matrix.astype(np.float32)
+
+    def vectors_snapshot(self, dim: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Every stored vector and the vectors version they belong to, read in one snapshot.
+
+        Reading them separately could pair an older set of vectors with a newer version when a
+        writer commits in between, and a vector index labelled that way would be trusted as
+        current while missing vectors.
+        """
+        with self.snapshot():
+            ids, matrix = self.all_vectors(dim)
+            return ids, matrix, self.vectors_version
 
     def vector_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM embeddings").fetchone()[0])

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import struct
-import tempfile
 from pathlib import Path
 
 import faiss
 import numpy as np
 
+from factcheck.atomic import atomic_write
 from factcheck.errors import IndexCorrupt, ModelMismatch
 
 log = logging.getLogger(__name__)
@@ -138,36 +137,19 @@ class FaissIndex:
     # -- persistence --------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write to a temporary file, fsync, then rename over the old file."""
+        """Replace the file atomically: a reader opens the old index or the new one."""
         if self.path is None:
             return
         header = json.dumps(
             {"model": self.model_id, "dim": self.dim, "version": self.version, "count": len(self)}
         ).encode()
         blob = faiss.serialize_index(self._index)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC)
-                fh.write(struct.pack("<QQ", len(header), len(self._ids)))
-                fh.write(header)
-                fh.write(self._ids.astype("<i8").tobytes())
-                fh.write(blob.tobytes())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        try:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except OSError:  # pragma: no cover - some filesystems refuse directory fsync
-            pass
+        with atomic_write(self.path) as fh:
+            fh.write(_MAGIC)
+            fh.write(struct.pack("<QQ", len(header), len(self._ids)))
+            fh.write(header)
+            fh.write(self._ids.astype("<i8").tobytes())
+            fh.write(blob.tobytes())
 
     @classmethod
     def load(cls, path: Path) -> "FaissIndex":

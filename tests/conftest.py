@@ -8,6 +8,7 @@ import pytest
 from factcheck import FactChecker, Verdict, VerifiedItem
 
 from .fakes import HashEmbedder
+from .localserver import local_server  # noqa: F401  (a fixture shared by the fetch, scraper and refresh tests)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_DATA = SHARED / "data"

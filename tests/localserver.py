@@ -7,6 +7,8 @@ that tests can assert politeness (delays between hits, retries, what was never r
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +28,9 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str | None = "text/html; charset=utf-8"
     delay: float = 0.0  # seconds before answering (to provoke timeouts)
+    reset: bool = False  # drop the connection with a TCP RST instead of answering
+    truncate: int | None = None  # announce the whole body, send only this many bytes, hang up
+    unframed: bool = False  # no Content-Length: the body ends when the connection closes
 
     def payload(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -43,6 +48,17 @@ class Logged:
 
 
 Handler = Callable[[Logged], Reply]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that vanish mid-request (a killed refresh) are expected here, not errors."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class LocalServer:
@@ -77,20 +93,34 @@ class LocalServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.payload()
+                if reply.reset:
+                    # linger 0 turns close() into a RST: the client sees "connection reset by peer"
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
                 try:
                     self.send_response(reply.status)
                     if reply.content_type and reply.status != 304:
                         self.send_header("Content-Type", reply.content_type)
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
-                    self.send_header("Content-Length", str(0 if reply.status == 304 else len(body)))
+                    if reply.unframed:
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
+                    else:
+                        self.send_header("Content-Length", str(0 if reply.status == 304 else len(body)))
                     self.end_headers()
-                    if reply.status != 304:
+                    if reply.truncate is not None:
+                        self.wfile.write(body[:reply.truncate])
+                        self.close_connection = True
+                    elif reply.status != 304:
                         self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    self.close_connection = True
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
 from factcheck.errors import FetchError, RobotsDisallowed
 from factcheck.fetch import Fetcher, FetchConfig, decode_body, parse_retry_after
-from tests.localserver import LocalServer, Reply, local_server  # noqa: F401
+from tests.localserver import LocalServer, Reply
 
 FAST = FetchConfig(delay=0.0, backoff=0.01, jitter=0.0, timeout=2.0, connect_timeout=2.0,
                    allowed_hosts=frozenset({"127.0.0.1"}))

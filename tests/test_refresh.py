@@ -14,7 +14,7 @@ from factcheck.refresh import refresh
 from factcheck.sources import SourcesConfig, get_sources, source_status
 from scrapers.base import Link, SiteSource
 from tests.fakes import HashEmbedder
-from tests.localserver import LocalServer, Reply, local_server  # noqa: F401
+from tests.localserver import LocalServer, Reply
 from tests.sites import EXPECTED, SHARED_DATA, build_sites, toml_config
 
 FAST = {"delay": 0.0, "backoff": 0.01, "jitter": 0.0, "timeout": 5.0, "allowed_hosts": ["127.0.0.1"]}

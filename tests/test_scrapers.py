@@ -21,7 +21,7 @@ from scrapers.liputan6 import Liputan6CekFakta
 from scrapers.mafindo import MafindoApi
 from scrapers.tempo import TempoCekFakta
 from scrapers.turnbackhoax import _ARTICLE, TurnBackHoax, TurnBackHoaxLegacy, _card_dates
-from tests.localserver import LocalServer, Reply, local_server  # noqa: F401
+from tests.localserver import LocalServer, Reply
 from tests.sites import CONSTRUCTED, KOMDIGI, MEEDAN, SHARED_DATA, TBH, constructed
 
 needs_shared = pytest.mark.skipif(
