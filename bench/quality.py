@@ -32,10 +32,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS, CachingEmbedder, log, table  # noqa: E402
+from common import LOADERS, CachingEmbedder, table  # noqa: E402
 from pools import Pool, collect  # noqa: E402
 from retrieval import average_precision, build  # noqa: E402
-from train_reranker import SETS, load_pools  # noqa: E402
+from train_reranker import load_pools  # noqa: E402
 
 from factcheck.config import thresholds_for  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL  # noqa: E402
