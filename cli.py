@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from factcheck import FactChecker, FactcheckError, ImportFailed, IndexNotFound
-from factcheck.models import CheckResult, Tier
+from factcheck.models import CheckResult, MessageResult, Tier
 
 _TIER_HEADLINE = {
     Tier.MATCH: "MATCH: a trusted source has already checked this claim.",
@@ -109,17 +109,25 @@ def cli(ctx: click.Context, index: str | None, verbose: int) -> None:
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "dense"]), default="hybrid",
               show_default=True, help="Retrieval mode.")
 @click.option("--demo", is_flag=True, help="Use the bundled demo sample instead of an index.")
+@click.option("--split/--no-split", default=None,
+              help="Answer each claim of a long forwarded message separately (default: "
+                   "automatic, when the text is long and holds two or more claims).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @_fail_cleanly
 def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[str, ...],
           source: tuple[str, ...], verdict: tuple[str, ...], languages: tuple[str, ...],
-          max_age: str | None, mode: str, demo: bool, as_json: bool) -> None:
+          max_age: str | None, mode: str, demo: bool, split: bool | None,
+          as_json: bool) -> None:
     """Find verified items similar to CLAIM (or to standard input when CLAIM is - or absent).
+
+    A pasted forwarded message (several paragraphs, links, "sebarkan!") is split into its
+    claims and each is answered; a single claim keeps the single-claim output and JSON schema.
 
     \b
       factcheck check "Vaksin COVID-19 mengandung chip pelacak"
       echo "pesan berantai..." | factcheck check --json
+      factcheck check --split < forwarded.txt
     """
     if claim is None or claim == "-":
         if sys.stdin.isatty():
@@ -132,14 +140,38 @@ def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[st
         ctx.call_on_close(checker.close)
     else:
         checker = _open(ctx)
-    result = checker.check(
-        claim, limit=limit, publishers=publisher, sources=source, verdicts=verdict,
-        languages=languages, max_age=max_age, mode=mode,
+    filters: dict[str, Any] = dict(
+        publishers=publisher, sources=source, verdicts=verdict, languages=languages,
+        max_age=max_age, mode=mode,
     )
+    if split is None:
+        from factcheck.claims import looks_like_message
+
+        split = looks_like_message(claim)
+    if split:
+        message = checker.check_message(claim, limit=limit, **filters)
+        if as_json:
+            _emit_json(message.to_dict())
+        else:
+            _print_message(message, demo)
+        return
+    result = checker.check(claim, limit=limit, **filters)
     if as_json:
         _emit_json(result.to_dict())
     else:
         _print_result(result, demo)
+
+
+def _print_message(message: MessageResult, demo: bool) -> None:
+    claims = len(message.claims)
+    click.echo(f"{claims} claim{'s' if claims != 1 else ''} found in the message.")
+    for n, (claim, result) in enumerate(zip(message.claims, message.results), start=1):
+        click.echo("")
+        click.echo(f"== Claim {n}/{claims}: {claim if len(claim) <= 200 else claim[:199] + '…'}")
+        _print_result(result, demo and n == 1)
+    if message.urls:
+        click.echo("")
+        click.echo("Links in the message (not checked): " + " ".join(message.urls))
 
 
 def _print_result(result: CheckResult, demo: bool) -> None:

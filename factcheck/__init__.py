@@ -18,7 +18,7 @@ from .errors import (
     RefreshLocked,
     SourceError,
 )
-from .models import CheckResult, Hit, Tier, Verdict, VerifiedItem
+from .models import CheckResult, Hit, MessageResult, Tier, Verdict, VerifiedItem
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import FactChecker, ImportReport, ReindexReport
@@ -49,7 +49,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckResult", "EmbedderUnavailable", "FactChecker", "FactcheckError", "FetchError", "Hit",
-    "ImportFailed", "ImportReport", "IndexCorrupt", "IndexNotFound", "InvalidInput",
+    "ImportFailed", "ImportReport", "MessageResult", "IndexCorrupt", "IndexNotFound", "InvalidInput",
     "ModelMismatch", "RefreshLocked", "ReindexReport", "SourceError", "Thresholds", "Tier",
     "UpsertReport", "Verdict", "VerifiedItem", "__version__",
 ]

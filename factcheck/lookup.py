@@ -70,8 +70,21 @@ def hybrid_search(
     return ranked[:limit]
 
 
-def tier_for(best_cosine: float | None, thresholds: Thresholds) -> Tier:
-    """Whether the best hit is an answer, a lead worth reading, or nothing at all."""
+def tier_for(
+    best_cosine: float | None, thresholds: Thresholds, confidence: float | None = None
+) -> Tier:
+    """Whether the best hit is an answer, a lead worth reading, or nothing at all.
+
+    The re-ranker's ``confidence`` decides when there is one and the model has confidence
+    thresholds; otherwise the cosine of the best hit does.
+    """
+    if confidence is not None and thresholds.confidence_match is not None:
+        suggestion = thresholds.confidence_suggestion
+        if confidence >= thresholds.confidence_match:
+            return Tier.MATCH
+        if suggestion is not None and confidence >= suggestion:
+            return Tier.SUGGESTION
+        return Tier.NONE
     if best_cosine is None:
         return Tier.NONE
     if best_cosine >= thresholds.match:

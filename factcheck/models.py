@@ -112,6 +112,9 @@ class CheckResult:
     hits: list[Hit]
     model: str
     thresholds: dict[str, float]
+    #: Probability that the first hit is a fact-check of this claim (None when not re-ranked).
+    confidence: float | None = None
+    reranked: bool = False
 
     @property
     def best(self) -> Hit | None:
@@ -123,7 +126,41 @@ class CheckResult:
             "status": self.tier.value,
             "model": self.model,
             "thresholds": self.thresholds,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "reranked": self.reranked,
             "results": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass
+class MessageResult:
+    """The answers for a forwarded message: one :class:`CheckResult` per claim, in order.
+
+    ``urls`` are the links the message carried (set aside, not searched) and ``dropped`` the
+    lines that carried no claim (greetings, calls to forward, bare hashtags).
+    """
+
+    text: str
+    claims: list[str]
+    results: list[CheckResult]
+    urls: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def tier(self) -> Tier:
+        """The strongest tier among the claims: the message as a whole is "answered" if any is."""
+        tiers = {r.tier for r in self.results}
+        for tier in (Tier.MATCH, Tier.SUGGESTION):
+            if tier in tiers:
+                return tier
+        return Tier.NONE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.tier.value,
+            "claims": [{"claim": c, **r.to_dict()} for c, r in zip(self.claims, self.results)],
+            "urls": self.urls,
+            "dropped": self.dropped,
         }
 
 

