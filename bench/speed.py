@@ -64,6 +64,12 @@ def _claims(n: int, seed: int = 7) -> list[str]:
     return rnd.sample(tbh, n // 2) + rnd.sample(clef, n - n // 2)
 
 
+def _short_claims(n: int, seed: int = 5) -> list[str]:
+    """Claim-length queries (~60 characters): turnbackhoax fact-check titles, as a user types one."""
+    rnd = random.Random(seed)
+    return rnd.sample([item.title for item in load_turnbackhoax().items], n)
+
+
 def _real_items(limit: int | None = None, with_clef2022: bool = False) -> list[VerifiedItem]:
     items = load_turnbackhoax().items + load_clef2020().items
     if with_clef2022:
@@ -172,11 +178,17 @@ def phase_warm(n: int, queries: int) -> dict:
         t = time.perf_counter()
         fc.check(c, limit=10, mode="keyword")
         keyword.append(1000 * (time.perf_counter() - t))
+    short = []
+    for c in _short_claims(queries):
+        t = time.perf_counter()
+        fc.check(c, limit=10)
+        short.append(1000 * (time.perf_counter() - t))
     fc.close()
     search = [a - b for a, b in zip(total, embed)]
     half = len(claims) // 2  # _claims: first half forwarded messages, second half tweets
     return {
         "p50_hoax_msgs_ms": _pct(total[:half], 50), "p50_tweets_ms": _pct(total[half:], 50),
+        "p50_short_ms": _pct(short, 50), "p95_short_ms": _pct(short, 95),
         "items": n, "queries": len(claims), "open_s": open_s,
         "p50_ms": _pct(total, 50), "p95_ms": _pct(total, 95),
         "embed_p50_ms": _pct(embed, 50), "embed_p95_ms": _pct(embed, 95),
@@ -310,7 +322,12 @@ def main(argv: list[str] | None = None) -> int:
 
     large_warm = warm[1]
     checks = [
-        ("warm p50 at %dk <= %.0f ms" % (args.large // 1000, TARGETS["warm_p50_100k_ms"]),
+        ("warm p50 at %dk <= %.0f ms, short claims" % (args.large // 1000,
+                                                       TARGETS["warm_p50_100k_ms"]),
+         f"{large_warm['p50_short_ms']:.1f} ms",
+         large_warm["p50_short_ms"] <= TARGETS["warm_p50_100k_ms"]),
+        ("warm p50 at %dk <= %.0f ms, messages+tweets" % (args.large // 1000,
+                                                          TARGETS["warm_p50_100k_ms"]),
          f"{large_warm['p50_ms']:.1f} ms", large_warm["p50_ms"] <= TARGETS["warm_p50_100k_ms"]),
         ("cold check at %dk <= %.1f s" % (args.small // 1000, TARGETS["cold_10k_s"]),
          f"{cold['median_s']:.2f} s", cold["median_s"] <= TARGETS["cold_10k_s"]),
@@ -334,14 +351,18 @@ def main(argv: list[str] | None = None) -> int:
           f"tweets), 10 warm-up first; check(limit=10), hybrid")
     print()
     print(table(
-        ["items", "open s", "p50 ms", "p95 ms", "p50 hoax msgs", "p50 tweets", "embed p50", "embed p95", "search p50",
+        ["items", "open s", "p50 ms", "p95 ms", "p50 hoax msgs", "p50 tweets", "p50 short",
+         "p95 short", "embed p50", "embed p95", "search p50",
          "search p95", "keyword-only p50", "peak RSS MB"],
         [[w["items"], f"{w['open_s']:.2f}", f"{w['p50_ms']:.1f}", f"{w['p95_ms']:.1f}",
           f"{w['p50_hoax_msgs_ms']:.1f}", f"{w['p50_tweets_ms']:.1f}",
+          f"{w['p50_short_ms']:.1f}", f"{w['p95_short_ms']:.1f}",
           f"{w['embed_p50_ms']:.1f}", f"{w['embed_p95_ms']:.1f}", f"{w['search_p50_ms']:.1f}",
           f"{w['search_p95_ms']:.1f}", f"{w['keyword_only_p50_ms']:.1f}",
           f"{w['peak_rss_mb']:.0f}"] for w in warm],
-        title="Warm lookup (ms; 'search' = check() minus the query embedding)",
+        title="Warm lookup (ms; 'search' = check() minus the query embedding; 'short' = "
+              "claim-length queries, turnbackhoax titles ~60 chars; embed/search columns are for "
+              "the long mix)",
     ))
     print()
     print(table(
