@@ -20,6 +20,8 @@ import sqlite3
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +35,7 @@ from indexes.faiss_index import INDEX_NAME, FaissIndex
 from .atomic import atomic_write, fsync_dir
 from .errors import (
     BundleCorrupt, BundleInvalid, FetchError, IndexCorrupt, InvalidInput, ModelMismatch,
-    UnsafeURL,
+    RefreshLocked, UnsafeURL,
 )
 from .store import DB_NAME, SCHEMA_VERSION, Store
 
@@ -49,8 +51,10 @@ DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
 DEFAULT_MAX_UNPACKED = 16 * 1024**3
 #: What an index directory may hold besides the index itself; anything else means the
 #: target is some other directory, which install must never rename away.
+#: Local configuration kept in the index directory: an install carries it over, never replaces it.
+_LOCAL_CONFIG = (DOMAINS, "sources.toml")
 _INDEX_FILES = {DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal", INDEX_NAME,
-                DOMAINS}
+                "refresh.lock", *_LOCAL_CONFIG}
 _CHUNK = 1 << 20
 
 
@@ -185,9 +189,11 @@ def install_bundle(
                     f"the index at {target} was built with {previous}, the bundle with "
                     f"{info.model}; use --replace to replace it"
                 )
-            if (target / DOMAINS).is_file():  # the local list is local configuration: keep it
-                shutil.copyfile(target / DOMAINS, staged / DOMAINS)
-            _swap(staged, target, work)
+            for name in _LOCAL_CONFIG:
+                if (target / name).is_file():
+                    shutil.copyfile(target / name, staged / name)
+            with _index_quiet(target):
+                _swap(staged, target, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     log.info("installed %d items (%s) into %s", info.items, info.model, target)
@@ -195,6 +201,35 @@ def install_bundle(
         path=str(target), source=text, model=info.model, items=info.items,
         vectors=info.vectors, replaced=previous is not None, previous_model=previous,
     )
+
+
+@contextmanager
+def _index_quiet(target: Path) -> Iterator[None]:
+    """Hold the refresh and write locks of an existing index while it is swapped out.
+
+    A refresh writing into the old directory during the swap would lose its work with it, so an
+    install waits for a short write to end and refuses while a whole refresh is running.
+    """
+    if not (target / DB_NAME).exists():
+        yield
+        return
+    from filelock import Timeout
+
+    from .api import WRITE_LOCK_NAME
+    from .refresh import REFRESH_LOCK_NAME
+
+    refresh_lock = FileLock(str(target / REFRESH_LOCK_NAME))
+    try:
+        refresh_lock.acquire(timeout=0)
+    except Timeout:
+        raise RefreshLocked(
+            f"a refresh is running on {target}; install the bundle after it ends"
+        ) from None
+    try:
+        with FileLock(str(target / WRITE_LOCK_NAME)):
+            yield
+    finally:
+        refresh_lock.release()
 
 
 def read_manifest(path: str | Path) -> BundleInfo:

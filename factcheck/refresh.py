@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
+#: Lock file in the index directory held for the whole of a refresh (bundle install honours it).
+REFRESH_LOCK_NAME = "refresh.lock"
 #: Consecutive already-known URLs after which an incremental walk stops.
 STOP_AFTER_KNOWN = 5
 #: Items stored (and embedded) per batch while a source is walked. Each batch also rewrites the
@@ -166,7 +168,7 @@ class _lock:
         if path is not None and not dry_run:
             from filelock import FileLock
 
-            self._lock = FileLock(str(path.parent / "refresh.lock"))
+            self._lock = FileLock(str(path.parent / REFRESH_LOCK_NAME))
 
     def __enter__(self) -> None:
         if self._lock is None:

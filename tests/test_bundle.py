@@ -203,3 +203,25 @@ def test_cli_bundle(sample_index: Path, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["--index", str(target), "bundle", "install", str(junk)])
     assert result.exit_code == 2 and result.stderr.startswith("Error:")
     assert "Traceback" not in result.output
+
+
+def test_install_waits_out_no_refresh(sample_index: Path, tmp_path: Path) -> None:
+    """A running refresh would write into the directory being swapped out: install refuses."""
+    from filelock import FileLock
+
+    from factcheck import RefreshLocked
+    from factcheck.refresh import REFRESH_LOCK_NAME
+
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
+    target = tmp_path / "live"
+    install_bundle(bundle.path, target)
+    before = (target / "items.db").stat().st_ino  # a swap would bring a new file
+    (target / "sources.toml").write_text("[fetch]\ndelay = 5\n", encoding="utf-8")
+    with FileLock(str(target / REFRESH_LOCK_NAME)):
+        with pytest.raises(RefreshLocked, match="refresh is running"):
+            install_bundle(bundle.path, target)
+    assert (target / "items.db").stat().st_ino == before
+    assert _leftovers(tmp_path) == []
+    assert install_bundle(bundle.path, target).replaced  # once the refresh is over, it installs
+    assert (target / "items.db").stat().st_ino != before
+    assert "delay = 5" in (target / "sources.toml").read_text(encoding="utf-8")  # config kept
