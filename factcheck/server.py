@@ -167,7 +167,7 @@ class FactcheckAPI:
                 self._created = 1
                 main = self.checker
                 return FactChecker(main.store, self._embedder, main.index, main.thresholds,
-                                   main.fusion)
+                                   main.fusion, main.reranker)
             if self._created >= self.options.workers:
                 return None
             self._created += 1
@@ -179,7 +179,8 @@ class FactcheckAPI:
         except sqlite3.Error:  # e.g. a read-only WAL without its -shm file: open normally
             store = Store.open(self._path.parent)
         main = self.checker
-        return FactChecker(store, self._embedder, main.index, main.thresholds, main.fusion)
+        return FactChecker(store, self._embedder, main.index, main.thresholds, main.fusion,
+                           main.reranker)
 
     def _refresh_index(self, reader: FactChecker) -> None:
         """Follow a refresh done by another process: load its saved vector index once."""

@@ -283,3 +283,22 @@ def test_query_vector_cache() -> None:
     cache.embed_queries(["d"])  # evicts "a b"
     cache.embed_queries(["a b"])
     assert len(calls) == 4
+
+
+def test_api_answers_exactly_like_the_library(sample_checker: FactChecker) -> None:
+    """Readers of the server are built from the opened checker: re-ranker and tiers included."""
+    from factcheck.rerank import Reranker
+    from tests.test_rerank import spec
+
+    sample_checker.reranker = Reranker(spec(min_items=1))
+    server = _start(sample_checker)
+    try:
+        with httpx.Client(base_url=server.url, trust_env=False, timeout=10) as client:
+            for q in ("kuota internet gratis Kominfo", "video banjir Jakarta rekaman lama"):
+                expected = sample_checker.check(q, limit=3).to_dict()
+                got = client.get("/check", params={"q": q, "limit": 3}).json()
+                assert got["reranked"] is True
+                assert got == json.loads(json.dumps(expected))
+    finally:
+        server.shutdown()
+        server.server_close()
