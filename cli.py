@@ -148,6 +148,8 @@ def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[st
         from factcheck.claims import looks_like_message
 
         split = looks_like_message(claim)
+    if any((publisher, source, verdict, languages, max_age)) and not as_json:
+        click.echo("(only items that pass the given filters were searched)", err=True)
     if split:
         message = checker.check_message(claim, limit=limit, **filters)
         if as_json:
