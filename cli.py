@@ -148,38 +148,39 @@ def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[st
         from factcheck.claims import looks_like_message
 
         split = looks_like_message(claim)
-    if any((publisher, source, verdict, languages, max_age)) and not as_json:
-        click.echo("(only items that pass the given filters were searched)", err=True)
+    narrowed = any((publisher, source, verdict, languages, max_age))
     if split:
         message = checker.check_message(claim, limit=limit, **filters)
         if as_json:
             _emit_json(message.to_dict())
         else:
-            _print_message(message, demo)
+            _print_message(message, demo, narrowed)
         return
     result = checker.check(claim, limit=limit, **filters)
     if as_json:
         _emit_json(result.to_dict())
     else:
-        _print_result(result, demo)
+        _print_result(result, demo, narrowed)
 
 
-def _print_message(message: MessageResult, demo: bool) -> None:
+def _print_message(message: MessageResult, demo: bool, narrowed: bool = False) -> None:
     claims = len(message.claims)
     click.echo(f"{claims} claim{'s' if claims != 1 else ''} found in the message.")
     for n, (claim, result) in enumerate(zip(message.claims, message.results), start=1):
         click.echo("")
         click.echo(f"== Claim {n}/{claims}: {claim if len(claim) <= 200 else claim[:199] + '…'}")
-        _print_result(result, demo and n == 1)
+        _print_result(result, demo and n == 1, narrowed and n == 1)
     if message.urls:
         click.echo("")
         click.echo("Links in the message (not checked): " + " ".join(message.urls))
 
 
-def _print_result(result: CheckResult, demo: bool) -> None:
+def _print_result(result: CheckResult, demo: bool, narrowed: bool = False) -> None:
     click.echo(_TIER_HEADLINE[result.tier])
     if demo:
         click.echo("(demo sample: a few dozen real fact-checks, not a full index)", err=True)
+    if narrowed:
+        click.echo("(only items that pass the given filters were searched)", err=True)
     if result.tier is Tier.NONE:
         return
     for hit in result.hits:

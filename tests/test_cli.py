@@ -170,3 +170,11 @@ def test_check_no_split_keeps_the_single_claim_schema(runner: CliRunner, index: 
     result = run(runner, index, "check", "--json", "--no-split", input=FORWARDED)
     assert result.exit_code == 0
     assert set(json.loads(result.stdout)) == CHECK_KEYS
+
+
+def test_filtered_no_match_says_the_filters_narrowed_it(runner: CliRunner, index: Path) -> None:
+    result = run(runner, index, "check", "--max-age", "1d", "Vaksin MMR bikin anak jadi autis")
+    assert result.exit_code == 0 and result.stdout.startswith("NO MATCH")
+    assert "filters" in result.stderr
+    plain = run(runner, index, "check", "Vaksin MMR bikin anak jadi autis")
+    assert "filters" not in plain.stderr
