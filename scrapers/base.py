@@ -145,6 +145,13 @@ class SiteSource:
         """The error to raise when a page lacks ``what``: it names the source and the URL."""
         return StructureChanged(f"{self.name}: {what} at {url} (has the site changed?)")
 
+    def json_of(self, response: "Response", what: str) -> Any:
+        """The JSON body of an API answer; an answer that is not JSON is drift, not a crash."""
+        try:
+            return response.json()
+        except ValueError:
+            raise self.drift(f"{what} did not answer JSON", response.url) from None
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name, "publisher": self.publisher, "kind": self.kind,

@@ -183,10 +183,7 @@ async def wp_rest_links(
     for page in range(1, source.max_pages + 1):
         sep = "&" if "?" in api_url else "?"
         response = await fetcher.get(f"{api_url}{sep}per_page={per_page}&page={page}&orderby=date&order=desc")
-        try:
-            posts = response.json()
-        except ValueError:
-            raise source.drift("WordPress REST answer is not JSON", response.url) from None
+        posts = source.json_of(response, "WordPress REST")
         if not isinstance(posts, list):
             raise source.drift("WordPress REST answer is not a list of posts", response.url)
         if not posts:

@@ -53,10 +53,7 @@ class Komdigi(SiteSource):
         for page in range(1, self.max_pages + 1):
             response = await fetcher.get(f"{self._api()}?perPage={int(self.per_page)}&page={page}",
                                          headers=headers)
-            try:
-                payload = response.json()
-            except ValueError:
-                raise self.drift("hoax endpoint did not answer JSON", response.url) from None
+            payload = self.json_of(response, "hoax endpoint")
             body = payload.get("response", payload) if isinstance(payload, dict) else None
             records = body.get("data") if isinstance(body, dict) else None
             if not isinstance(records, list):

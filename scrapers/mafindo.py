@@ -48,10 +48,7 @@ class MafindoApi(SiteSource):
             response = await fetcher.post(self.url("/api/antihoax/"), {
                 "key": str(self.api_key), "limit": str(self.per_page), "offset": str(page * self.per_page),
             })
-            try:
-                records = response.json()
-            except ValueError:
-                raise self.drift("API did not answer JSON", response.url) from None
+            records = self.json_of(response, "API")
             if isinstance(records, dict):
                 records = records.get("data", records.get("result"))
             if not isinstance(records, list):

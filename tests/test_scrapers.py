@@ -338,3 +338,12 @@ def test_entry_point_plugins_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None
     assert sum(type(s).__name__ == "CekFaktaCom" for s in loaded) == 2  # built-in + plug-in
     with pytest.raises(InvalidInput, match="cannot load source broken"):
         get_sources(["broken"])
+
+
+def test_an_api_answering_html_is_drift_naming_source_and_url() -> None:
+    page = response("https://komdigi.go.id/api/hoaks", b"<html>maintenance</html>", "text/html")
+    with pytest.raises(StructureChanged, match=r"komdigi: hoax endpoint did not answer JSON at "
+                                                r"https://komdigi.go.id/api/hoaks"):
+        Komdigi().json_of(page, "hoax endpoint")
+    assert Komdigi().json_of(response("https://komdigi.go.id/api", b'{"data": []}',
+                                      "application/json"), "x") == {"data": []}
