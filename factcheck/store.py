@@ -521,20 +521,25 @@ class Store:
         return int(self.get_meta("vectors_version", "0") or 0)
 
     def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every stored vector with its item id, for rebuilding the vector index."""
-        rows = self.conn.execute("SELECT item_id, vector FROM embeddings ORDER BY item_id")
-        ids: list[int] = []
-        chunks: list[bytes] = []
-        for item_id, blob in rows:
-            if len(blob) != dim * 4:
-                raise IndexCorrupt(
-                    f"stored vector of item {item_id} has {len(blob) // 4} dimensions, "
-                    f"expected {dim}: run 'factcheck reindex'"
-                )
-            ids.append(int(item_id))
-            chunks.append(blob)
-        matrix = np.frombuffer(b"".join(chunks), dtype="<f4").reshape(len(ids), dim)
-        return np.asarray(ids, dtype=np.int64), matrix.astype(np.float32)
+        """Every stored vector with its item id, for rebuilding the vector index.
+
+        Filled row by row into one preallocated matrix: at 100k items, joining the BLOBs first
+        held three copies of 150 MB at once.
+        """
+        with self.snapshot():  # the count and the rows must describe the same state
+            count = self.vector_count()
+            ids = np.empty(count, dtype=np.int64)
+            matrix = np.empty((count, dim), dtype=np.float32)
+            rows = self.conn.execute("SELECT item_id, vector FROM embeddings ORDER BY item_id")
+            for n, (item_id, blob) in enumerate(rows):
+                if len(blob) != dim * 4:
+                    raise IndexCorrupt(
+                        f"stored vector of item {item_id} has {len(blob) // 4} dimensions, "
+                        f"expected {dim}: run 'factcheck reindex'"
+                    )
+                ids[n] = item_id
+                matrix[n] = np.frombuffer(blob, dtype="<f4")
+        return ids, matrix
 
     def vectors_snapshot(self, dim: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Every stored vector and the vectors version they belong to, read in one snapshot.
