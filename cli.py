@@ -56,8 +56,14 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _open(ctx: click.Context, **kwargs: Any) -> FactChecker:
-    checker = FactChecker.open(ctx.obj["index"], **kwargs)
+def _open(ctx: click.Context, *, demo: bool = False, **kwargs: Any) -> FactChecker:
+    """The index the command works on (the bundled demo sample with ``demo``), closed on exit."""
+    if demo:
+        from factcheck.demo import open_demo
+
+        checker = open_demo()
+    else:
+        checker = FactChecker.open(ctx.obj["index"], **kwargs)
     ctx.call_on_close(checker.close)
     if checker.repaired:
         click.echo(f"Note: the vector index was {checker.repaired}; rebuilt it from the store.",
@@ -133,13 +139,7 @@ def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[st
         if sys.stdin.isatty():
             raise click.UsageError("give a claim as an argument or on standard input")
         claim = sys.stdin.read()
-    if demo:
-        from factcheck.demo import open_demo
-
-        checker = open_demo()
-        ctx.call_on_close(checker.close)
-    else:
-        checker = _open(ctx)
+    checker = _open(ctx, demo=demo)
     filters: dict[str, Any] = dict(
         publishers=publisher, sources=source, verdicts=verdict, languages=languages,
         max_age=max_age, mode=mode,
@@ -478,13 +478,7 @@ def serve(ctx: click.Context, host: str, port: int, max_limit: int, workers: int
     from factcheck.server import ServeOptions, is_loopback
     from factcheck.server import serve as run_server
 
-    if demo:
-        from factcheck.demo import open_demo
-
-        checker = open_demo()
-        ctx.call_on_close(checker.close)
-    else:
-        checker = _open(ctx)
+    checker = _open(ctx, demo=demo)
     if not is_loopback(host):
         click.echo(f"Warning: listening on {host} exposes the API to the network; it has no "
                    "authentication.", err=True)
