@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOADERS, CachingEmbedder, table  # noqa: E402
 from pools import Pool, collect  # noqa: E402
 from retrieval import average_precision, build  # noqa: E402
-from train_reranker import load_pools  # noqa: E402
+from train_reranker import load_pools, make_reranker, train_ranker  # noqa: E402
 
 from factcheck.config import thresholds_for  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL  # noqa: E402
@@ -45,6 +45,8 @@ from factcheck.rerank import Reranker, bundled_reranker  # noqa: E402
 
 #: Targets of issue 5 (MAP@5 of the default answer, i.e. re-ranked, on the unseen side).
 TARGETS = {("turnbackhoax", "odd IDs"): 0.86, ("clef2020", "dev"): 0.85}
+#: Issue 2's target is on all 3,746 turnbackhoax queries; measured cross-fitted (below).
+CROSSFIT_TARGET = 0.82
 FMR_MAX, RECALL_MIN = 0.05, 0.85
 
 
@@ -90,6 +92,24 @@ def retrieval_rows(pools: list[Pool], reranker: Reranker) -> list[dict]:
             row[f"{mode}_p1"] = float(np.mean([bool(r) and r[0] in rel for r, rel in rr]))
         rows.append(row)
     return rows
+
+
+def crossfit_row(pools: list[Pool], reranker: Reranker) -> dict:
+    """MAP@5 of the method on *all* turnbackhoax queries with none of them seen in training.
+
+    The shipped ranker trained on the even IDs, so it answers the odd ones; a mirror ranker,
+    trained the same way on CLEF train + the odd IDs, answers the even ones. Their union is the
+    honest all-3,746 figure (the shipped ranker's own score on the even IDs is not)."""
+    train = [p for p in pools if p.set != "turnbackhoax" and p.split == "train"]
+    odd = [p for p in pools if p.set == "turnbackhoax" and p.split == "test"]
+    even = [p for p in pools if p.set == "turnbackhoax" and p.split == "train"]
+    mirror = make_reranker(reranker.model_id, train_ranker(train + odd))
+    aps = [average_precision(reranked(reranker, p)[0][:10], p.relevant) for p in odd]
+    aps += [average_precision(reranked(mirror, p)[0][:10], p.relevant) for p in even]
+    p1 = [bool(k) and k[0] in p.relevant for p, k in
+          [(p, reranked(reranker, p)[0]) for p in odd] + [(p, reranked(mirror, p)[0]) for p in even]]
+    return {"set": "turnbackhoax", "split": "all, cross-fitted", "queries": len(aps),
+            "reranked_map5": float(np.mean(aps)), "reranked_p1": float(np.mean(p1))}
 
 
 def calibration_rows(pools: list[Pool], reranker: Reranker) -> list[dict]:
@@ -207,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     pools = load_pools()
     embedder = CachingEmbedder()
     retrieval = retrieval_rows(pools, reranker)
+    crossfit = crossfit_row(pools, reranker)
     calibration = calibration_rows(pools, reranker)
     messages = message_rows(args.messages, embedder)
     _, checkers = collect(["clef2020"], embedder, with_features=False)
@@ -220,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         if key in by:
             v = by[key]["reranked_map5"]
             checks.append((f"re-ranked MAP@5 {key[0]}/{key[1]} >= {goal}", f"{v:.4f}", v >= goal))
+    checks.append((f"re-ranked MAP@5 turnbackhoax/all, cross-fitted >= {CROSSFIT_TARGET} (issue 2)",
+                   f"{crossfit['reranked_map5']:.4f}", crossfit["reranked_map5"] >= CROSSFIT_TARGET))
     for r in calibration:
         if r["set"] == "turnbackhoax" and r["split"] == "odd IDs":
             checks.append((f"false-match rate (held out) turnbackhoax unseen <= {FMR_MAX:.0%}",
@@ -232,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"reranker": {k: reranker.spec.get(k) for k in
                                        ("version", "trained_on", "split", "thresholds")},
-                          "retrieval": retrieval, "calibration": calibration,
+                          "retrieval": retrieval, "crossfit": crossfit,
+                          "calibration": calibration,
                           "messages": messages, "spot_check": spot,
                           "checks": [{"target": a, "measured": b, "pass": c}
                                      for a, b, c in checks]}, indent=2))
@@ -249,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
          for r in retrieval],
         title="MAP@5 per mode (BM25 only / dense only / fused hybrid / re-ranked = default)",
     ))
+    print(f"turnbackhoax all 3,746, cross-fitted (odd IDs by the shipped ranker, even IDs by a "
+          f"mirror trained on the odd ones): re-ranked MAP@5 {crossfit['reranked_map5']:.4f}, "
+          f"P@1 {crossfit['reranked_p1']:.4f}")
     print()
     print(table(
         ["set", "split", "queries", "FMR held out", "shown held out", "top-1 match",
