@@ -32,12 +32,13 @@ from retrieval import build  # noqa: E402
 from factcheck import FactChecker  # noqa: E402
 from factcheck.lookup import hybrid_search  # noqa: E402
 from factcheck.rerank import Candidate, FeatureBuilder, FeatureInputs, select_pool  # noqa: E402
+from factcheck.second_view import SecondView  # noqa: E402
 
 #: The re-ranked pool: fused top RERANK_POOL + the top EXTRA of each retriever alone
 #: (``factcheck.rerank.select_pool``). The whole fused list is kept so that the held-out
 #: evaluation (true item dropped) selects its pool exactly as the library would.
 #: Bump when what a Pool stores changes (FeatureBuilder inputs, select_pool): keys the cache.
-POOLS_VERSION = 2
+POOLS_VERSION = 3
 RERANK_POOL = 30
 EXTRA = 10
 DEPTH = 1000
@@ -85,6 +86,11 @@ class Pool:
                     self.keyword_top, self.dense_top)
 
 
+def second_view_cache() -> CachingEmbedder:
+    """The re-ranker's second embedder behind the bench's disk cache."""
+    return CachingEmbedder(SecondView())
+
+
 def split_of(ds_name: str, part: str, q: Query) -> str:
     if ds_name == "turnbackhoax":
         return "train" if int(q.qid) % 2 == 0 else "test"
@@ -95,17 +101,20 @@ def collect(names: list[str], embedder: CachingEmbedder | None = None,
             with_features: bool = True) -> tuple[list[Pool], dict[str, FactChecker]]:
     """Pools for every query of the named sets; indexes are built in a temp dir kept open."""
     embedder = embedder or CachingEmbedder()
+    second = second_view_cache()
     tmp = Path(tempfile.mkdtemp(prefix="fc-pools-"))
     pools: list[Pool] = []
     checkers: dict[str, FactChecker] = {}
     for name in names:
         ds: DataSet = LOADERS[name]()
-        checker, secs = build(ds, embedder, tmp / name)
+        checker, secs = build(ds, embedder, tmp / name, second)
         checkers[name] = checker
         keys = {i: ds.key_of(u) for i, u in checker.store.conn.execute("SELECT id, url FROM items")}
         queries = [(part, q) for part, qs in ds.splits.items() for q in qs]
         vectors = embedder.embed_queries([query_form(q.text) for _, q in queries])
-        fb = FeatureBuilder(checker.store)
+        seconds = dict(zip((q.qid for _, q in queries),
+                           second.embed_queries([query_form(q.text) for _, q in queries])))
+        fb = FeatureBuilder(checker.store, second)
         t0 = time.perf_counter()
         for (part, q), vec in zip(queries, vectors):
             text = query_form(q.text)
@@ -126,7 +135,7 @@ def collect(names: list[str], embedder: CachingEmbedder | None = None,
                 if pool.set == name:
                     needed = {c.item_id: c for c in pool.selected().candidates}
                     needed.update((c.item_id, c) for c in pool.without_relevant().selected().candidates)
-                    pool.inputs = fb.inputs(pool.text, list(needed.values()))
+                    pool.inputs = fb.inputs(pool.text, list(needed.values()), seconds[pool.qid])
             log(f"[{name}] features {time.perf_counter() - t0:.1f}s")
     return pools, checkers
 

@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import LOADERS, CachingEmbedder, table  # noqa: E402
-from pools import Pool, collect  # noqa: E402
+from pools import Pool, collect, second_view_cache  # noqa: E402
 from retrieval import average_precision, build  # noqa: E402
 from train_reranker import load_pools, make_reranker, train_ranker  # noqa: E402
 
@@ -174,7 +174,7 @@ def message_rows(n: int, embedder: CachingEmbedder) -> dict:
 
     ds = LOADERS["turnbackhoax"]()
     with tempfile.TemporaryDirectory(prefix="fc-msg-") as tmp:
-        checker, _ = build(ds, embedder, Path(tmp) / "tbh")
+        checker, _ = build(ds, embedder, Path(tmp) / "tbh", second_view_cache())
         messages = build_messages(n)
         found_top1 = found_top3 = total = claims = url_ok = 0
         latency = []

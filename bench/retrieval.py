@@ -33,6 +33,7 @@ from common import LOADERS, CachingEmbedder, DataSet, Query, log, query_form, ta
 
 from factcheck import FactChecker  # noqa: E402
 from factcheck.lookup import FusionParams, hybrid_search  # noqa: E402
+from factcheck.second_view import SecondView  # noqa: E402
 
 MODES = ("keyword", "dense", "hybrid")
 #: (set, split) -> minimum hybrid MAP@5
@@ -66,10 +67,18 @@ def metrics(runs: list[tuple[list[str], set[str]]]) -> dict[str, float]:
 # -- index -------------------------------------------------------------------------------
 
 
-def build(ds: DataSet, embedder: CachingEmbedder, directory: Path) -> tuple[FactChecker, float]:
+def build(ds: DataSet, embedder: CachingEmbedder, directory: Path,
+          second_view: CachingEmbedder | None = None) -> tuple[FactChecker, float]:
+    """An index of the data set built through the library; every item also gets its
+    second-view vector (the re-ranker reads it), from the cache when ``second_view`` is one."""
     t0 = time.perf_counter()
-    checker = FactChecker.open(directory, create=True, embedder=embedder)
+    checker = FactChecker.open(directory, create=True, embedder=embedder, second_view=second_view)
     checker.add_items(ds.items)
+    pending = checker.store.pending_second_vectors()  # add_items skips them without a re-ranker
+    if pending:
+        vectors = checker.second_view.embed_passages([it.embedding_text() for _, it, _ in pending])
+        checker.store.put_second_vectors([i for i, _, _ in pending], [h for _, _, h in pending],
+                                         vectors)
     return checker, time.perf_counter() - t0
 
 
@@ -209,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"[{name}] {len(ds.items)} items; queries: "
                 + ", ".join(f"{s}={len(q)}" for s, q in splits.items()))
             misses0 = embedder.misses
-            checker, secs = build(ds, embedder, Path(tmp) / name)
+            checker, secs = build(ds, embedder, Path(tmp) / name,
+                                  CachingEmbedder(SecondView(), verbose=False))
             builds.append({"set": name, "items": checker.store.count(), "build_s": secs,
                            "embedded": embedder.misses - misses0})
             # embed every query in one batch (cached); check() then finds them in the cache

@@ -5,8 +5,9 @@ knows whether the *rare* words of a fact-check title are in the claim, whether t
 or how far ahead of the rest a candidate is. Published systems above 0.9 re-rank the fused
 top-N with a learned model over lexical + dense + overlap features; this is that, kept small:
 
-* features: the two raw scores, their ranks and gaps inside the pool, and term/IDF/bigram/number
-  overlap between the claim and each candidate's title + claim (see :data:`FEATURES`);
+* features: the two raw scores, their ranks and gaps inside the pool, term/IDF/bigram/number
+  overlap between the claim and each candidate's title + claim, and the cosine of a second,
+  independent embedder (:mod:`factcheck.second_view`) (see :data:`FEATURES`);
 * ranker: a one-hidden-layer network (pure numpy, JSON weights) trained with a listwise softmax
   loss, i.e. LambdaMART's objective family without the trees; scoring 50 candidates costs well
   under a millisecond;
@@ -37,6 +38,7 @@ from .errors import FactcheckError
 from .text import keyword_terms
 
 if TYPE_CHECKING:
+    from .embedding import Embedder
     from .store import Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ FEATURES: tuple[str, ...] = (
     "cos", "cos_gap", "cos_z", "cos_rank", "kw_norm", "kw_rank", "has_kw", "fused",
     "cov_cand", "cov_query", "idf_cov_cand", "idf_cov_query", "bigram_cov", "num_match",
     "num_miss", "cand_len", "query_len", "max_shared_idf", "missing_rare", "char_cov",
+    "second_cos", "second_gap", "second_rank",
 )
 #: Features of the first hit (and its lead over the second) that the confidence model reads.
 CONF_FEATURES: tuple[str, ...] = (
@@ -98,9 +101,13 @@ def _bigrams(terms: Sequence[str]) -> set[tuple[str, str]]:
 def candidate_features(
     query_terms: Sequence[str], candidates: Sequence[Candidate],
     candidate_terms: Mapping[int, Sequence[str]], idf: Mapping[str, float], max_idf: float,
+    second: Mapping[int, float] | None = None,
 ) -> np.ndarray:
     """The ``len(candidates) x len(FEATURES)`` matrix; relative features are computed over
-    exactly this pool, so dropping a candidate (the held-out evaluation) is exact."""
+    exactly this pool, so dropping a candidate (the held-out evaluation) is exact.
+
+    ``second`` maps item ids to the second view's cosine with the claim; without it (no
+    second view at hand) the main cosine stands in, which is what the two mostly agree on."""
     n = len(candidates)
     out = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
@@ -121,6 +128,9 @@ def candidate_features(
     q_numbers = {t for t in q_set if _NUMBER.match(t)}
     q_idf = sum(idf.get(t, max_idf) for t in q_set) or 1.0
     q_grams = _char_grams(" ".join(query_terms))
+    sec = np.array([(second or {}).get(c.item_id, c.cosine) for c in candidates], dtype=np.float64)
+    sec_rank = np.empty(n)
+    sec_rank[np.argsort(-sec, kind="stable")] = np.arange(n)
     for row, cand in enumerate(candidates):
         terms = list(candidate_terms.get(cand.item_id, ()))
         c_set = set(terms)
@@ -152,6 +162,9 @@ def candidate_features(
             max((idf.get(t, max_idf) for t in shared), default=0.0) / max_idf,
             max(missing, default=0.0) / max_idf,
             len(c_grams & q_grams) / max(1, len(c_grams)),
+            sec[row],
+            sec[row] - sec.max(),
+            1.0 / (1.0 + sec_rank[row]),
         )
     return out
 
@@ -286,8 +299,11 @@ class FeatureBuilder:
     so a long-running server pays the fts5vocab look-ups (~40 us a term) once per term.
     """
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: "Store", second_view: "Embedder | None" = None) -> None:
         self.store = store
+        #: Embeds the few candidates whose second-view vector is not stored yet (an index made
+        #: before they existed, until its next write fills them in).
+        self.second_view = second_view
         self.term_cache: dict[int, list[str]] = {}
         self.df_cache: dict[str, int] = {}
         self._version = -1
@@ -314,7 +330,26 @@ class FeatureBuilder:
                 self.term_cache.clear()
         return {i: self.term_cache.get(i, []) for i in ids}
 
-    def inputs(self, query_text: str, candidates: Sequence[Candidate]) -> FeatureInputs:
+    def second_cosines(
+        self, query_vector: np.ndarray, candidates: Sequence[Candidate]
+    ) -> dict[int, float]:
+        """The second view's cosine of each candidate with the claim's second-view vector."""
+        ids = [c.item_id for c in candidates]
+        dim = int(query_vector.shape[-1])
+        vectors = self.store.second_vectors(ids, dim)
+        missing = [i for i in ids if i not in vectors]
+        if missing and self.second_view is not None:
+            items = self.store.get_items(missing)
+            order = [i for i in missing if i in items]
+            if order:
+                made = self.second_view.embed_passages([items[i].embedding_text() for i in order])
+                vectors.update(zip(order, made))
+        return {i: float(v @ query_vector) for i, v in vectors.items()}
+
+    def inputs(
+        self, query_text: str, candidates: Sequence[Candidate],
+        second_query: np.ndarray | None = None,
+    ) -> FeatureInputs:
         """Everything :func:`candidate_features` reads besides the pool itself."""
         self._sync()
         q_terms = keyword_terms(query_text)
@@ -330,10 +365,14 @@ class FeatureBuilder:
                 self.df_cache.clear()
             self.df_cache.update((t, found.get(t, 0)) for t in unknown)
         idf = {t: bm25_idf(self.df_cache[t], n_docs) for t in vocab}
-        return FeatureInputs(q_terms, c_terms, idf, bm25_idf(0, n_docs))
+        second = None if second_query is None else self.second_cosines(second_query, candidates)
+        return FeatureInputs(q_terms, c_terms, idf, bm25_idf(0, n_docs), second)
 
-    def features(self, query_text: str, candidates: Sequence[Candidate]) -> np.ndarray:
-        return self.inputs(query_text, candidates).features(candidates)
+    def features(
+        self, query_text: str, candidates: Sequence[Candidate],
+        second_query: np.ndarray | None = None,
+    ) -> np.ndarray:
+        return self.inputs(query_text, candidates, second_query).features(candidates)
 
 
 @dataclass
@@ -342,8 +381,10 @@ class FeatureInputs:
     candidate_terms: dict[int, list[str]]
     idf: dict[str, float]
     max_idf: float
+    second: dict[int, float] | None = None
 
     def features(self, candidates: Sequence[Candidate]) -> np.ndarray:
         return candidate_features(
-            self.query_terms, candidates, self.candidate_terms, self.idf, self.max_idf
+            self.query_terms, candidates, self.candidate_terms, self.idf, self.max_idf,
+            self.second,
         )

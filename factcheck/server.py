@@ -167,7 +167,7 @@ class FactcheckAPI:
                 self._created = 1
                 main = self.checker
                 return FactChecker(main.store, self._embedder, main.index, main.thresholds,
-                                   main.fusion, main.reranker)
+                                   main.fusion, main.reranker, main.second_view)
             if self._created >= self.options.workers:
                 return None
             self._created += 1
@@ -180,7 +180,7 @@ class FactcheckAPI:
             store = Store.open(self._path.parent)
         main = self.checker
         return FactChecker(store, self._embedder, main.index, main.thresholds, main.fusion,
-                           main.reranker)
+                           main.reranker, main.second_view)
 
     def _refresh_index(self, reader: FactChecker) -> None:
         """Follow a refresh done by another process: load its saved vector index once."""

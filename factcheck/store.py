@@ -118,10 +118,30 @@ def _m002_refresh_retry(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m003_second_vectors(conn: sqlite3.Connection) -> None:
+    """Vectors of the re-ranker's second embedder (``factcheck.second_view``), float16.
+
+    Kept apart from ``embeddings``: they do not depend on the main model, so a
+    ``reindex --model`` keeps them, and an index made before they existed gets them filled in
+    by its next write (a reader computes the few it needs meanwhile).
+    """
+    _run_script(
+        conn,
+        """
+        CREATE TABLE second_vectors (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            content_hash TEXT NOT NULL,
+            vector BLOB NOT NULL
+        )
+        """
+    )
+
+
 #: Ordered migrations; the schema version is the number of migrations applied.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m001_initial),
     ("refresh retry queue", _m002_refresh_retry),
+    ("second-view vectors", _m003_second_vectors),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -506,6 +526,46 @@ class Store:
                 ((int(i), h, vectors[n].tobytes()) for n, (i, h) in enumerate(zip(ids, hashes))),
             )
             self._bump_vectors_version()
+
+    def pending_second_vectors(self) -> list[tuple[int, VerifiedItem, str]]:
+        """Items whose second-view vector is missing or belongs to older content."""
+        sql = (
+            f"SELECT items.id, items.content_hash, {', '.join('items.' + c for c in _ITEM_COLUMNS)} "
+            "FROM items LEFT JOIN second_vectors AS sv ON sv.item_id = items.id "
+            "WHERE sv.item_id IS NULL OR sv.content_hash != items.content_hash ORDER BY items.id"
+        )
+        return [
+            (int(r[0]), self._item_from_row(r[2:]), str(r[1]))
+            for r in self.conn.execute(sql).fetchall()
+        ]
+
+    def put_second_vectors(
+        self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray
+    ) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype="<f2")
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO second_vectors(item_id, content_hash, vector) VALUES (?, ?, ?) "
+                "ON CONFLICT(item_id) DO UPDATE SET content_hash = excluded.content_hash, "
+                "vector = excluded.vector",
+                ((int(i), h, vectors[n].tobytes()) for n, (i, h) in enumerate(zip(ids, hashes))),
+            )
+
+    def second_vectors(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
+        """Current second-view vectors of ``ids`` (float32); stale or missing ones are left out."""
+        out: dict[int, np.ndarray] = {}
+        unique = list(dict.fromkeys(int(i) for i in ids))
+        for start in range(0, len(unique), 500):
+            part = unique[start:start + 500]
+            rows = self.conn.execute(
+                "SELECT sv.item_id, sv.vector FROM second_vectors AS sv JOIN items "
+                "ON items.id = sv.item_id AND items.content_hash = sv.content_hash "
+                f"WHERE sv.item_id IN ({','.join('?' * len(part))})", part,
+            )
+            for item_id, blob in rows:
+                if len(blob) == dim * 2:
+                    out[int(item_id)] = np.frombuffer(blob, dtype="<f2").astype(np.float32)
+        return out
 
     def clear_vectors(self) -> None:
         with self.transaction() as conn:
