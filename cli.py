@@ -254,7 +254,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         _emit_json(data)
         return
     click.echo(f"index      {data['path']}")
-    click.echo(f"items      {data['items']} ({data['indexed_vectors']} vectors, {data['model']})")
+    click.echo(f"items      {data['items']} ({data['indexed_vectors']} vectors, {data['model']}; "
+               f"{data['second_vectors']} second-view vectors)")
     click.echo(f"newest     {data['newest_published'] or '-'}")
     for key in ("by_source", "by_publisher", "by_verdict", "by_language"):
         groups = data[key]

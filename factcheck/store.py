@@ -628,6 +628,9 @@ class Store:
         return {
             "items": self.count(),
             "vectors": self.vector_count(),
+            "second_vectors": int(
+                self.conn.execute("SELECT count(*) FROM second_vectors").fetchone()[0]
+            ),
             "by_source": grouped("source"),
             "by_publisher": grouped("publisher"),
             "by_verdict": grouped("verdict"),

@@ -131,6 +131,7 @@ def test_import_reports_bad_lines_and_keeps_index(runner: CliRunner, index: Path
 def test_stats_and_reindex(runner: CliRunner, index: Path) -> None:
     stats = json.loads(run(runner, index, "stats", "--json").stdout)
     assert stats["items"] == stats["vectors"] == stats["indexed_vectors"] > 30
+    assert stats["second_vectors"] == stats["items"]  # the default model re-ranks: both views
     assert "Komdigi" in stats["by_publisher"]
     assert run(runner, index, "stats").exit_code == 0
     report = json.loads(run(runner, index, "reindex", "--json").stdout)
