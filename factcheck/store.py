@@ -503,11 +503,29 @@ class Store:
 
     def pending_embeddings(self, limit: int | None = None) -> list[tuple[int, VerifiedItem, str]]:
         """Items whose stored vector is missing or belongs to older content."""
+        return self._pending("embeddings", limit)
+
+    def put_vectors(self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray) -> None:
+        with self.transaction():
+            self._put_rows("embeddings", ids, hashes, np.ascontiguousarray(vectors, dtype="<f4"))
+            self._bump_vectors_version()
+
+    def pending_second_vectors(self) -> list[tuple[int, VerifiedItem, str]]:
+        """Items whose second-view vector is missing or belongs to older content."""
+        return self._pending("second_vectors")
+
+    def put_second_vectors(
+        self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray
+    ) -> None:
+        with self.transaction():
+            self._put_rows("second_vectors", ids, hashes, np.ascontiguousarray(vectors, dtype="<f2"))
+
+    def _pending(self, table: str, limit: int | None = None) -> list[tuple[int, VerifiedItem, str]]:
+        """Items with no row in the vector ``table`` (one of ours), or a row for older content."""
         sql = (
             f"SELECT items.id, items.content_hash, {', '.join('items.' + c for c in _ITEM_COLUMNS)} "
-            "FROM items LEFT JOIN embeddings ON embeddings.item_id = items.id "
-            "WHERE embeddings.item_id IS NULL OR embeddings.content_hash != items.content_hash "
-            "ORDER BY items.id"
+            f"FROM items LEFT JOIN {table} AS v ON v.item_id = items.id "
+            "WHERE v.item_id IS NULL OR v.content_hash != items.content_hash ORDER BY items.id"
         )
         if limit:
             sql += f" LIMIT {int(limit)}"
@@ -516,40 +534,15 @@ class Store:
             for r in self.conn.execute(sql).fetchall()
         ]
 
-    def put_vectors(self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray) -> None:
-        vectors = np.ascontiguousarray(vectors, dtype="<f4")
-        with self.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO embeddings(item_id, content_hash, vector) VALUES (?, ?, ?) "
-                "ON CONFLICT(item_id) DO UPDATE SET content_hash = excluded.content_hash, "
-                "vector = excluded.vector",
-                ((int(i), h, vectors[n].tobytes()) for n, (i, h) in enumerate(zip(ids, hashes))),
-            )
-            self._bump_vectors_version()
-
-    def pending_second_vectors(self) -> list[tuple[int, VerifiedItem, str]]:
-        """Items whose second-view vector is missing or belongs to older content."""
-        sql = (
-            f"SELECT items.id, items.content_hash, {', '.join('items.' + c for c in _ITEM_COLUMNS)} "
-            "FROM items LEFT JOIN second_vectors AS sv ON sv.item_id = items.id "
-            "WHERE sv.item_id IS NULL OR sv.content_hash != items.content_hash ORDER BY items.id"
-        )
-        return [
-            (int(r[0]), self._item_from_row(r[2:]), str(r[1]))
-            for r in self.conn.execute(sql).fetchall()
-        ]
-
-    def put_second_vectors(
-        self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray
+    def _put_rows(
+        self, table: str, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray
     ) -> None:
-        vectors = np.ascontiguousarray(vectors, dtype="<f2")
-        with self.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO second_vectors(item_id, content_hash, vector) VALUES (?, ?, ?) "
-                "ON CONFLICT(item_id) DO UPDATE SET content_hash = excluded.content_hash, "
-                "vector = excluded.vector",
-                ((int(i), h, vectors[n].tobytes()) for n, (i, h) in enumerate(zip(ids, hashes))),
-            )
+        self.conn.executemany(
+            f"INSERT INTO {table}(item_id, content_hash, vector) VALUES (?, ?, ?) "
+            "ON CONFLICT(item_id) DO UPDATE SET content_hash = excluded.content_hash, "
+            "vector = excluded.vector",
+            ((int(i), h, vectors[n].tobytes()) for n, (i, h) in enumerate(zip(ids, hashes))),
+        )
 
     def second_vectors(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
         """Current second-view vectors of ``ids`` (float32); stale or missing ones are left out."""
