@@ -258,6 +258,13 @@ class CachingEmbedder:
         return self._embed("p", texts)
 
 
+def second_view_cache(verbose: bool = True) -> CachingEmbedder:
+    """The re-ranker's second embedder behind the same disk cache."""
+    from factcheck.second_view import SecondView
+
+    return CachingEmbedder(SecondView(), verbose=verbose)
+
+
 def query_form(text: str) -> str:
     """The exact string ``FactChecker.check`` embeds for a claim (so the cache hits)."""
     return " ".join((text or "").split())[:2000]

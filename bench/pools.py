@@ -26,13 +26,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS, CachingEmbedder, DataSet, Query, log, query_form  # noqa: E402
+from common import (  # noqa: E402
+    LOADERS, CachingEmbedder, DataSet, Query, log, query_form, second_view_cache,
+)
 from retrieval import build  # noqa: E402
 
 from factcheck import FactChecker  # noqa: E402
 from factcheck.lookup import hybrid_search  # noqa: E402
 from factcheck.rerank import Candidate, FeatureBuilder, FeatureInputs, select_pool  # noqa: E402
-from factcheck.second_view import SecondView  # noqa: E402
 
 #: The re-ranked pool: fused top RERANK_POOL + the top EXTRA of each retriever alone
 #: (``factcheck.rerank.select_pool``). The whole fused list is kept so that the held-out
@@ -84,11 +85,6 @@ class Pool:
         return Pool(self.set, self.split, self.part, self.qid, self.text, self.relevant,
                     [self.keys[i] for i in keep], [self.ranked[i] for i in keep], self.inputs,
                     self.keyword_top, self.dense_top)
-
-
-def second_view_cache() -> CachingEmbedder:
-    """The re-ranker's second embedder behind the bench's disk cache."""
-    return CachingEmbedder(SecondView())
 
 
 def split_of(ds_name: str, part: str, q: Query) -> str:

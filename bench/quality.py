@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS, CachingEmbedder, table  # noqa: E402
-from pools import Pool, collect, second_view_cache  # noqa: E402
+from common import LOADERS, CachingEmbedder, second_view_cache, table  # noqa: E402
+from pools import Pool, collect  # noqa: E402
 from retrieval import average_precision, build  # noqa: E402
 from train_reranker import load_pools, make_reranker, train_ranker  # noqa: E402
 
@@ -104,10 +104,10 @@ def crossfit_row(pools: list[Pool], reranker: Reranker) -> dict:
     odd = [p for p in pools if p.set == "turnbackhoax" and p.split == "test"]
     even = [p for p in pools if p.set == "turnbackhoax" and p.split == "train"]
     mirror = make_reranker(reranker.model_id, train_ranker(train + odd))
-    aps = [average_precision(reranked(reranker, p)[0][:10], p.relevant) for p in odd]
-    aps += [average_precision(reranked(mirror, p)[0][:10], p.relevant) for p in even]
-    p1 = [bool(k) and k[0] in p.relevant for p, k in
-          [(p, reranked(reranker, p)[0]) for p in odd] + [(p, reranked(mirror, p)[0]) for p in even]]
+    answered = [(p, reranked(reranker, p)[0]) for p in odd]
+    answered += [(p, reranked(mirror, p)[0]) for p in even]
+    aps = [average_precision(keys[:10], p.relevant) for p, keys in answered]
+    p1 = [bool(keys) and keys[0] in p.relevant for p, keys in answered]
     return {"set": "turnbackhoax", "split": "all, cross-fitted", "queries": len(aps),
             "reranked_map5": float(np.mean(aps)), "reranked_p1": float(np.mean(p1))}
 

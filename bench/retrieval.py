@@ -29,11 +29,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS, CachingEmbedder, DataSet, Query, log, query_form, table  # noqa: E402
+from common import (  # noqa: E402
+    LOADERS, CachingEmbedder, DataSet, Query, log, query_form, second_view_cache, table,
+)
 
 from factcheck import FactChecker  # noqa: E402
 from factcheck.lookup import FusionParams, hybrid_search  # noqa: E402
-from factcheck.second_view import SecondView  # noqa: E402
 
 MODES = ("keyword", "dense", "hybrid")
 #: (set, split) -> minimum hybrid MAP@5
@@ -74,11 +75,7 @@ def build(ds: DataSet, embedder: CachingEmbedder, directory: Path,
     t0 = time.perf_counter()
     checker = FactChecker.open(directory, create=True, embedder=embedder, second_view=second_view)
     checker.add_items(ds.items)
-    pending = checker.store.pending_second_vectors()  # add_items skips them without a re-ranker
-    if pending:
-        vectors = checker.second_view.embed_passages([it.embedding_text() for _, it, _ in pending])
-        checker.store.put_second_vectors([i for i, _, _ in pending], [h for _, _, h in pending],
-                                         vectors)
+    checker.embed_second_view()  # add_items skips them while no valid re-ranker is bundled
     return checker, time.perf_counter() - t0
 
 
@@ -218,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"[{name}] {len(ds.items)} items; queries: "
                 + ", ".join(f"{s}={len(q)}" for s, q in splits.items()))
             misses0 = embedder.misses
-            checker, secs = build(ds, embedder, Path(tmp) / name,
-                                  CachingEmbedder(SecondView(), verbose=False))
+            checker, secs = build(ds, embedder, Path(tmp) / name, second_view_cache(False))
             builds.append({"set": name, "items": checker.store.count(), "build_s": secs,
                            "embedded": embedder.misses - misses0})
             # embed every query in one batch (cached); check() then finds them in the cache

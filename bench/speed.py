@@ -39,7 +39,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    CACHE, ROOT, CachingEmbedder, load_clef2020, load_clef2022, load_turnbackhoax, log, table,
+    CACHE, ROOT, CachingEmbedder, load_clef2020, load_clef2022, load_turnbackhoax, log,
+    second_view_cache, table,
 )
 
 from factcheck import FactChecker  # noqa: E402
@@ -84,7 +85,7 @@ def _real_items(limit: int | None = None, with_clef2022: bool = False) -> list[V
 def phase_build10k(n: int) -> dict:
     """10k real items, embedded by the real model through the bench cache."""
     directory = SPEED / f"idx{n}"
-    second = CachingEmbedder(SecondView(), verbose=False)
+    second = second_view_cache(False)
     if (directory / "items.db").exists():
         with FactChecker.open(directory, second_view=second) as fc:
             if fc.store.count() == n and len(fc.index) == n:

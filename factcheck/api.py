@@ -278,7 +278,14 @@ class FactChecker:
             self._embed_second(chunk)
         return done
 
-    def _embed_second(self, chunk: int) -> None:
+    def embed_second_view(self) -> int:
+        """Embed second-view vectors for every item lacking one, re-ranker or not; returns how
+        many. Writes do this by themselves when the model has a re-ranker; this is for
+        preparing an index before its re-ranker exists (``bench/train_reranker.py``)."""
+        with self._writing():
+            return self._embed_second()
+
+    def _embed_second(self, chunk: int = 256) -> int:
         """Second-view vectors for items that lack them: new items, and every item of an index
         made before they existed. No progress report: ten times faster than the main model."""
         pending = self.store.pending_second_vectors()
@@ -286,6 +293,7 @@ class FactChecker:
             part = pending[start:start + chunk]
             vectors = self.second_view.embed_passages([item.embedding_text() for _, item, _ in part])
             self.store.put_second_vectors([i for i, _, _ in part], [h for _, _, h in part], vectors)
+        return len(pending)
 
     def _embed_main(self, progress: Progress | None, chunk: int) -> int:
         pending = self.store.pending_embeddings()
@@ -406,7 +414,7 @@ class FactChecker:
         self, query: str, vector: object, limit: int, filters: Filters, mode: str, rerank: bool,
         second: object = None,
     ) -> CheckResult:
-        reranker = self.reranker if (rerank and mode == "hybrid" and vector is not None) else None
+        reranker = self.reranker if self._reranks(mode, rerank) and vector is not None else None
         depth = max(limit, 1000) if reranker else limit  # the reranker selects from all
         ranked = hybrid_search(
             self.store, self.index, query, vector, limit=depth, filters=filters,  # type: ignore[arg-type]

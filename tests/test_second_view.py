@@ -74,11 +74,14 @@ def test_index_without_second_vectors_answers_the_same_and_is_filled_by_the_next
     fc.close()
 
 
-def test_no_reranker_no_second_vectors(tmp_path: Path) -> None:
-    with FactChecker.open(tmp_path, create=True, embedder=HashEmbedder()) as fc:
+def test_no_reranker_no_second_vectors_unless_asked(tmp_path: Path) -> None:
+    with FactChecker.open(tmp_path, create=True, embedder=HashEmbedder(),
+                          second_view=HashEmbedder(dim=32, model_id="second")) as fc:
         assert fc.reranker is None  # no weights for this model
         fc.add_items(ITEMS)
         assert second_rows(fc) == []
+        assert fc.embed_second_view() == len(ITEMS)  # preparing an index for a new re-ranker
+        assert len(second_rows(fc)) == len(ITEMS) and fc.embed_second_view() == 0
 
 
 def test_store_migrates_an_index_from_before_second_vectors(tmp_path: Path) -> None:
