@@ -39,7 +39,7 @@ from factcheck.rerank import Candidate, FeatureBuilder, FeatureInputs, select_po
 #: (``factcheck.rerank.select_pool``). The whole fused list is kept so that the held-out
 #: evaluation (true item dropped) selects its pool exactly as the library would.
 #: Bump when what a Pool stores changes (FeatureBuilder inputs, select_pool): keys the cache.
-POOLS_VERSION = 3
+POOLS_VERSION = 4
 RERANK_POOL = 30
 EXTRA = 10
 DEPTH = 1000

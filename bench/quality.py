@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOADERS, CachingEmbedder, second_view_cache, table  # noqa: E402
 from pools import Pool, collect  # noqa: E402
 from retrieval import average_precision, build  # noqa: E402
-from train_reranker import load_pools, make_reranker, train_ranker  # noqa: E402
+from train_reranker import fit_ranker, load_pools, make_reranker  # noqa: E402
 
 from factcheck.config import thresholds_for  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL  # noqa: E402
@@ -103,7 +103,7 @@ def crossfit_row(pools: list[Pool], reranker: Reranker) -> dict:
     train = [p for p in pools if p.set != "turnbackhoax" and p.split == "train"]
     odd = [p for p in pools if p.set == "turnbackhoax" and p.split == "test"]
     even = [p for p in pools if p.set == "turnbackhoax" and p.split == "train"]
-    mirror = make_reranker(reranker.model_id, train_ranker(train + odd))
+    mirror = make_reranker(reranker.model_id, fit_ranker(train + odd))
     answered = [(p, reranked(reranker, p)[0]) for p in odd]
     answered += [(p, reranked(mirror, p)[0]) for p in even]
     aps = [average_precision(keys[:10], p.relevant) for p, keys in answered]

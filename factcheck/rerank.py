@@ -8,9 +8,12 @@ top-N with a learned model over lexical + dense + overlap features; this is that
 * features: the two raw scores, their ranks and gaps inside the pool, term/IDF/bigram/number
   overlap between the claim and each candidate's title + claim, and the cosine of a second,
   independent embedder (:mod:`factcheck.second_view`) (see :data:`FEATURES`);
-* ranker: a one-hidden-layer network (pure numpy, JSON weights) trained with a listwise softmax
-  loss, i.e. LambdaMART's objective family without the trees; scoring 50 candidates costs well
-  under a millisecond;
+* ranker: the blend of two learners over the same features, because they fail differently: a
+  one-hidden-layer network trained with a listwise softmax loss, and a small LambdaMART forest
+  (gradient-boosted trees, trained with LightGBM, evaluated here in numpy from its exported
+  splits, so LightGBM is needed to train only). The forest finds the sharp interactions (English
+  tweet vs Indonesian message, a number that disagrees); the network the smooth trends. Each
+  alone was worse on some dev set; scoring 50 candidates with both costs about a millisecond;
 * confidence: a logistic calibrator over the top of the re-ranked list that gives the
   probability that the first hit really is a fact-check of the claim. It is trained with the true
   item both present and held out of the index, so a loosely related first hit scores low; the
@@ -35,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import FactcheckError
-from .text import keyword_terms
+from .text import detect_language, keyword_terms
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -43,14 +46,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+#: 2: ``query_en`` feature, the tree forest and the blend weights.
+FORMAT_VERSION = 2
 
 #: Feature names, in column order; a weights file must list exactly these.
 FEATURES: tuple[str, ...] = (
     "cos", "cos_gap", "cos_z", "cos_rank", "kw_norm", "kw_rank", "has_kw", "fused",
     "cov_cand", "cov_query", "idf_cov_cand", "idf_cov_query", "bigram_cov", "num_match",
     "num_miss", "cand_len", "query_len", "max_shared_idf", "missing_rare", "char_cov",
-    "second_cos", "second_gap", "second_rank",
+    "second_cos", "second_gap", "second_rank", "query_en",
 )
 #: Features of the first hit (and its lead over the second) that the confidence model reads.
 CONF_FEATURES: tuple[str, ...] = (
@@ -101,13 +105,16 @@ def _bigrams(terms: Sequence[str]) -> set[tuple[str, str]]:
 def candidate_features(
     query_terms: Sequence[str], candidates: Sequence[Candidate],
     candidate_terms: Mapping[int, Sequence[str]], idf: Mapping[str, float], max_idf: float,
-    second: Mapping[int, float] | None = None,
+    second: Mapping[int, float] | None = None, language: str | None = None,
 ) -> np.ndarray:
     """The ``len(candidates) x len(FEATURES)`` matrix; relative features are computed over
     exactly this pool, so dropping a candidate (the held-out evaluation) is exact.
 
     ``second`` maps item ids to the second view's cosine with the claim; without it (no
-    second view at hand) the main cosine stands in, which is what the two mostly agree on."""
+    second view at hand) the main cosine stands in, which is what the two mostly agree on.
+    ``language`` is the claim's (:func:`factcheck.text.detect_language`): English tweets and
+    Indonesian forwarded messages reward different things, and the learners can tell them apart
+    only if told."""
     n = len(candidates)
     out = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
@@ -131,6 +138,7 @@ def candidate_features(
     sec = np.array([(second or {}).get(c.item_id, c.cosine) for c in candidates], dtype=np.float64)
     sec_rank = np.empty(n)
     sec_rank[np.argsort(-sec, kind="stable")] = np.arange(n)
+    query_en = {"en": 1.0, "id": 0.0}.get(language or "", 0.5)
     for row, cand in enumerate(candidates):
         terms = list(candidate_terms.get(cand.item_id, ()))
         c_set = set(terms)
@@ -165,6 +173,7 @@ def candidate_features(
             sec[row],
             sec[row] - sec.max(),
             1.0 / (1.0 + sec_rank[row]),
+            query_en,
         )
     return out
 
@@ -182,6 +191,119 @@ def confidence_features(scores: np.ndarray, feats: np.ndarray) -> np.ndarray:
     cos2 = feats[1, col["cos"]] if n > 1 else cos1 - 0.1
     head = [s1, s1 - s2, prob1, cos1 - cos2, feats[1, col["kw_norm"]] if n > 1 else 0.0, s2]
     return np.concatenate([np.array(head, dtype=np.float64), feats[0].astype(np.float64)])
+
+
+class TreeForest:
+    """A sum of binary regression trees over raw feature values, evaluated in numpy.
+
+    The JSON form is per tree: ``feature``, ``threshold``, ``left``, ``right`` of the internal
+    nodes (node 0 is the root; a child ``>= 0`` is an internal node, ``-1 - k`` is leaf ``k``)
+    and ``leaf`` values; a row goes left when ``value <= threshold``, as in LightGBM.
+
+    Loaded, all trees become one flat node table in which a leaf is a node that leads to itself,
+    so every tree walks one level per step together, for exactly the forest's depth: 250 trees
+    over 50 candidates cost a few numpy calls per level, not a Python loop per tree.
+    """
+
+    def __init__(self, trees: Sequence[Mapping[str, Sequence[float]]], n_features: int) -> None:
+        feature: list[int] = []
+        threshold: list[float] = []
+        children: list[int] = []  # 2 per node: [left, right]
+        value: list[float] = []
+        roots: list[int] = []
+        depth = 0
+        for i, t in enumerate(trees):
+            k, n_leaf = len(t["feature"]), len(t["leaf"])
+            if not (len(t["threshold"]) == len(t["left"]) == len(t["right"]) == k) or not n_leaf:
+                raise RerankerError(f"tree {i} of the re-ranker forest is malformed")
+            base = len(feature)
+
+            def at(child: int) -> int:  # a tree's own node/leaf number -> the flat table's
+                if child >= k or -1 - child >= n_leaf:
+                    raise RerankerError(f"tree {i} of the re-ranker forest points outside itself")
+                return base + child if child >= 0 else base + k + (-1 - child)
+
+            for j in range(k):
+                if not 0 <= int(t["feature"][j]) < n_features:
+                    raise RerankerError("the re-ranker forest splits on a feature it does not have")
+                feature.append(int(t["feature"][j]))
+                threshold.append(float(t["threshold"][j]))
+                children += [at(int(t["left"][j])), at(int(t["right"][j]))]
+                value.append(0.0)
+            for j in range(n_leaf):  # a leaf: always "left", to itself
+                feature.append(0)
+                threshold.append(math.inf)
+                children += [base + k + j, base + k + j]
+                value.append(float(t["leaf"][j]))
+            roots.append(base if k else base + k)
+            depth = max(depth, _tree_depth(t))
+        self._feature = np.array(feature, dtype=np.intp)
+        self._threshold = np.array(threshold, dtype=np.float64)
+        self._children = np.array(children, dtype=np.intp)
+        self._value = np.array(value, dtype=np.float64)
+        self._roots = np.array(roots, dtype=np.intp)
+        self._depth = depth
+        self.size = len(roots)
+
+    def predict(self, feats: np.ndarray) -> np.ndarray:
+        n = len(feats)
+        if not n or not self.size:
+            return np.zeros(n)
+        flat = np.ascontiguousarray(feats, dtype=np.float64).ravel()
+        offset = (np.arange(n) * feats.shape[1])[None, :]
+        node = np.repeat(self._roots[:, None], n, axis=1)  # [trees, rows]
+        for _ in range(self._depth):
+            right = flat[offset + self._feature[node]] > self._threshold[node]
+            node = self._children[2 * node + right]
+        return self._value[node].sum(axis=0)
+
+
+def _tree_depth(tree: Mapping[str, Sequence[float]]) -> int:
+    """Internal nodes on the longest root-to-leaf path (0 for a lone leaf)."""
+    if not tree["feature"]:
+        return 0
+    best, stack = 0, [(0, 1)]
+    while stack:
+        node, d = stack.pop()
+        best = max(best, d)
+        for child in (int(tree["left"][node]), int(tree["right"][node])):
+            if child >= 0:
+                if d >= len(tree["feature"]):
+                    raise RerankerError("a tree of the re-ranker forest has a cycle")
+                stack.append((child, d + 1))
+    return best
+
+
+def forest_from_lightgbm(dump: Mapping[str, Any]) -> list[dict[str, list]]:
+    """The :class:`TreeForest` JSON form of a LightGBM ``Booster.dump_model()``; the library
+    never imports LightGBM, so its trees are stored in this small, documented form."""
+    out = []
+    for info in dump["tree_info"]:
+        feature: list[int] = []
+        threshold: list[float] = []
+        left: list[int] = []
+        right: list[int] = []
+        leaf: list[float] = []
+
+        def walk(node: Mapping[str, Any]) -> int:
+            if "leaf_value" in node or "split_index" not in node:
+                leaf.append(float(node.get("leaf_value", 0.0)))
+                return -len(leaf)  # -1 - (index of the leaf just added)
+            if node.get("decision_type", "<=") != "<=":
+                raise RerankerError(f"unsupported split {node.get('decision_type')!r}")
+            at = len(feature)
+            feature.append(int(node["split_feature"]))
+            threshold.append(float(node["threshold"]))
+            left.append(0)
+            right.append(0)
+            left[at] = walk(node["left_child"])
+            right[at] = walk(node["right_child"])
+            return at
+
+        walk(info["tree_structure"])
+        out.append({"feature": feature, "threshold": threshold, "left": left, "right": right,
+                    "leaf": leaf})
+    return out
 
 
 class Reranker:
@@ -210,6 +332,12 @@ class Reranker:
         self._b1 = np.asarray(r["b1"], dtype=np.float64)
         self._w2 = np.asarray(r["w2"], dtype=np.float64)
         self._lin = np.asarray(r["linear"], dtype=np.float64)
+        #: score = net_weight * network + forest_weight * forest; the weights also put the two
+        #: on one scale (each is 0.5 / its score spread on the training pools)
+        self._net_weight = float(r.get("weight", 1.0))
+        forest = spec.get("forest") or {}
+        self._forest = TreeForest(forest.get("trees", []), len(FEATURES))
+        self._forest_weight = float(forest.get("weight", 0.0))
         c = spec["confidence"]
         self._c_mean = np.asarray(c["mean"], dtype=np.float64)
         self._c_scale = np.asarray(c["scale"], dtype=np.float64)
@@ -230,12 +358,16 @@ class Reranker:
         return cls(spec)
 
     def score(self, feats: np.ndarray) -> np.ndarray:
-        """One score per candidate row: a linear part plus a small tanh layer."""
+        """One score per candidate row: the network's (linear part plus a small tanh layer)
+        blended with the forest's."""
         if not len(feats):
             return np.zeros(0)
         x = (feats - self._mean) / self._scale
         hidden = np.tanh(x @ self._w1 + self._b1)
-        return np.asarray(x @ self._lin + hidden @ self._w2, dtype=np.float64)
+        net = np.asarray(x @ self._lin + hidden @ self._w2, dtype=np.float64)
+        if not self._forest.size:
+            return net * self._net_weight
+        return net * self._net_weight + self._forest.predict(feats) * self._forest_weight
 
     def confidence(self, scores_sorted: np.ndarray, feats_sorted: np.ndarray) -> float:
         """Probability that the first hit is a fact-check of the claim (not just related)."""
@@ -366,7 +498,8 @@ class FeatureBuilder:
             self.df_cache.update((t, found.get(t, 0)) for t in unknown)
         idf = {t: bm25_idf(self.df_cache[t], n_docs) for t in vocab}
         second = None if second_query is None else self.second_cosines(second_query, candidates)
-        return FeatureInputs(q_terms, c_terms, idf, bm25_idf(0, n_docs), second)
+        return FeatureInputs(q_terms, c_terms, idf, bm25_idf(0, n_docs), second,
+                             detect_language(query_text))
 
     def features(
         self, query_text: str, candidates: Sequence[Candidate],
@@ -382,9 +515,10 @@ class FeatureInputs:
     idf: dict[str, float]
     max_idf: float
     second: dict[int, float] | None = None
+    language: str | None = None
 
     def features(self, candidates: Sequence[Candidate]) -> np.ndarray:
         return candidate_features(
             self.query_terms, candidates, self.candidate_terms, self.idf, self.max_idf,
-            self.second,
+            self.second, self.language,
         )

@@ -14,8 +14,9 @@ from factcheck.embedding import DEFAULT_MODEL
 from factcheck.lookup import tier_for
 from factcheck.models import VerifiedItem
 from factcheck.rerank import (
-    CONF_FEATURES, FEATURES, FORMAT_VERSION, Candidate, Reranker, RerankerError,
-    bundled_reranker, candidate_features, model_slug, select_pool,
+    CONF_FEATURES, FEATURES, FORMAT_VERSION, Candidate, FeatureBuilder, Reranker, RerankerError,
+    TreeForest, bundled_reranker, candidate_features, forest_from_lightgbm, model_slug,
+    select_pool,
 )
 from tests.fakes import HashEmbedder
 
@@ -59,6 +60,77 @@ def test_features_shape_and_pool_relative_values() -> None:
     assert x[0, col["cov_cand"]] == 1.0 and x[1, col["cov_cand"]] == 0.0
     assert x[1, col["num_miss"]] == 1.0  # the candidate names a year the claim does not
     assert x[0, col["idf_cov_query"]] == pytest.approx(4.0 / 9.0)  # mrna unknown -> max idf
+
+
+def test_query_language_is_a_feature() -> None:
+    cands = [Candidate(1, 1.0, 0.9)]
+    col = FEATURES.index("query_en")
+    args = (["vaksin"], cands, {1: ["vaksin"]}, {"vaksin": 1.0}, 5.0)
+    assert candidate_features(*args, language="en")[0, col] == 1.0
+    assert candidate_features(*args, language="id")[0, col] == 0.0
+    assert candidate_features(*args)[0, col] == 0.5  # too short to tell
+    checker = FactChecker.in_memory(HashEmbedder())
+    checker.add_items(ITEMS)
+    fb = FeatureBuilder(checker.store)
+    english = fb.inputs("The vaccine is said to have a chip in it", cands)
+    indonesian = fb.inputs("Vaksin itu katanya ada chip yang ditanam di dalamnya", cands)
+    assert (english.language, indonesian.language) == ("en", "id")
+
+
+# A hand-written forest over FEATURES: tree 0 splits on cov_cand then cos, tree 1 is a lone leaf.
+HAND_FOREST = [
+    {"feature": [FEATURES.index("cov_cand"), FEATURES.index("cos")], "threshold": [0.5, 0.85],
+     "left": [-1, -2], "right": [1, -3], "leaf": [-1.0, 0.5, 2.0]},
+    {"feature": [], "threshold": [], "left": [], "right": [], "leaf": [0.25]},
+]
+
+
+def test_forest_walks_each_tree_to_its_leaf() -> None:
+    forest = TreeForest(HAND_FOREST, len(FEATURES))
+    x = np.zeros((4, len(FEATURES)))
+    x[:, FEATURES.index("cov_cand")] = [0.2, 0.5, 0.9, 0.9]  # 0.5 itself goes left (<=)
+    x[:, FEATURES.index("cos")] = [0.99, 0.99, 0.80, 0.90]
+    assert forest.predict(x).tolist() == [-0.75, -0.75, 0.75, 2.25]
+    assert forest.predict(np.zeros((0, len(FEATURES)))).shape == (0,)
+
+
+@pytest.mark.parametrize("tree", [
+    {"feature": [0], "threshold": [0.5], "left": [-1], "right": [-3], "leaf": [1.0, 2.0]},
+    {"feature": [0], "threshold": [0.5], "left": [1], "right": [-1], "leaf": [1.0]},
+    {"feature": [999], "threshold": [0.5], "left": [-1], "right": [-2], "leaf": [1.0, 2.0]},
+    {"feature": [0], "threshold": [], "left": [-1], "right": [-2], "leaf": [1.0, 2.0]},
+    {"feature": [0, 0], "threshold": [0.5, 0.5], "left": [1, 0], "right": [-1, -2],
+     "leaf": [1.0, 2.0]},  # a cycle
+])
+def test_forest_refuses_malformed_trees(tree: dict) -> None:
+    with pytest.raises(RerankerError):
+        TreeForest([tree], len(FEATURES))
+
+
+def test_forest_matches_lightgbm_exactly() -> None:
+    lightgbm = pytest.importorskip("lightgbm", reason="LightGBM (the [test] extra) not installed")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, len(FEATURES)))
+    y = ((x[:, 0] + x[:, 3] * x[:, 5]) > 0.5).astype(int)
+    booster = lightgbm.train(
+        {"objective": "lambdarank", "num_leaves": 7, "min_data_in_leaf": 20, "verbosity": -1,
+         "num_threads": 1}, lightgbm.Dataset(x, y, group=[30] * 100), 60)
+    trees = forest_from_lightgbm(json.loads(json.dumps(booster.dump_model())))
+    forest = TreeForest(trees, len(FEATURES))
+    probe = np.vstack([x[:20], rng.normal(size=(40, len(FEATURES)))])
+    assert np.array_equal(forest.predict(probe), booster.predict(probe))
+
+
+def test_score_blends_network_and_forest() -> None:
+    x = np.zeros((2, len(FEATURES)))
+    x[:, FEATURES.index("cov_cand")] = [0.2, 0.9]
+    x[:, FEATURES.index("cos")] = [0.9, 0.9]
+    net_only = Reranker(spec())
+    assert net_only.score(x).tolist() == [0.2, 0.9]
+    blend = spec(forest={"weight": 2.0, "trees": HAND_FOREST})
+    blend["ranker"] = dict(blend["ranker"], weight=0.5)
+    assert Reranker(blend).score(x).tolist() == pytest.approx(
+        [0.5 * 0.2 + 2.0 * -0.75, 0.5 * 0.9 + 2.0 * 2.25])
 
 
 def test_select_pool_adds_what_one_retriever_alone_ranks_high() -> None:
