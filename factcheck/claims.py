@@ -35,8 +35,12 @@ _NOISE_PATTERNS = [
     r"^(?:wassalam|wasalam|terima ?kasih|makasih|thanks?|thank you|semoga bermanfaat|salam sehat|"
     r"tetap waspada|stay safe|god bless|tuhan memberkati|amin+|aamiin+)\b",
     # calls to forward or share
-    r"\b(?:sebarkan|sebar ?luaskan|viralkan|bagikan|teruskan|share|forward(?:kan)?|copas|kirim(?:kan)?)"
+    r"\b(?:sebarkan|sebar ?luaskan|viralkan|bagikan|teruskan|share|forward(?:kan)?|copas)"
     r" (?:ke|kpd|kepada|to|this|ini|pesan|info|berita|sebanyak|seluas)\b",
+    # "kirim" only with "this message" or a crowd: "kirim pesan ke <name> di WhatsApp" is the
+    # scam itself, not a call to forward it
+    r"\bkirim(?:kan)? (?:(?:pesan|info|berita) )?(?:ini|sebanyak|ke (?:\d+|semua|seluruh|teman|"
+    r"grup|group|keluarga|kontak|saudara|orang))\b",
     r"\b(?:jangan (?:berhenti|putus) di (?:anda|kamu|sini|hp)|please share|pls share|"
     r"tolong (?:di ?)?(?:share|sebarkan|viralkan)|mohon (?:di ?)?(?:sebarkan|share|viralkan|teruskan)"
     r"|share (?:ya|yuk|sebanyak)|sebarkan!|viralkan!)",

@@ -44,7 +44,8 @@ def test_split_message_keeps_claims_drops_noise_and_sets_urls_aside() -> None:
 @pytest.mark.parametrize("line", [
     "Assalamualaikum wr wb", "Selamat pagi semuanya 🙏", "SEBARKAN!!!", "Tolong di share ya",
     "Jangan berhenti di kamu", "🙏🙏🙏", "=====", "#viral #fyp", "Semoga bermanfaat",
-    "Please share this with everyone", "Aamiin",
+    "Please share this with everyone", "Aamiin", "Kirimkan pesan ini ke 10 grup",
+    "Kirim ke semua kontak anda",
 ])
 def test_noise_lines(line: str) -> None:
     assert is_noise(line)
@@ -54,6 +55,7 @@ def test_noise_lines(line: str) -> None:
     "Vaksin COVID-19 mengandung chip pelacak",
     "Share price of Garuda drops 90% after the minister resigns",  # 'share' inside a claim
     "Pemerintah bagikan bantuan Rp 600 ribu untuk semua warga yang punya KTP lewat link ini",
+    "Kirim pesan ke BUNDA INUL DARATISTA di WhatsApp.",  # the scam itself (turnbackhoax 2024)
 ])
 def test_claims_are_not_noise(line: str) -> None:
     assert not is_noise(line)
