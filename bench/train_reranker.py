@@ -142,9 +142,10 @@ def map5(scores: np.ndarray, mask: np.ndarray, y: np.ndarray) -> float:
 RANKER_L2 = 1e-3
 
 
-def train_ranker(pools: list[Pool], seed: int = 7, l2: float = RANKER_L2, epochs: int = 600,
-                 lr: float = 0.02) -> dict[str, np.ndarray]:
-    x, mask, y = tensor(pools)
+def train_ranker(data: tuple[np.ndarray, ...], seed: int = 7, l2: float = RANKER_L2,
+                 epochs: int = 600, lr: float = 0.02) -> dict[str, np.ndarray]:
+    """The network on :func:`tensor`'s ``(features, mask, labels)``."""
+    x, mask, y = data
     flat = x[mask]
     mean, scale = flat.mean(axis=0), flat.std(axis=0)
     scale[scale < 1e-9] = 1.0
@@ -188,12 +189,13 @@ FOREST = dict(objective="lambdarank", learning_rate=0.06, num_leaves=7, min_data
 FOREST_ROUNDS = 250
 
 
-def train_forest(pools: list[Pool]) -> list[dict[str, list]]:
+def train_forest(data: tuple[np.ndarray, ...]) -> list[dict[str, list]]:
+    """The forest on :func:`tensor`'s ``(features, mask, labels)``."""
     try:
         import lightgbm
     except ImportError:
         sys.exit("training the re-ranker forest needs LightGBM: pip install -e '.[bench]'")
-    x, mask, y = tensor(pools)
+    x, mask, y = data
     data = lightgbm.Dataset(x[mask], y[mask].astype(int), group=mask.sum(axis=1))
     booster = lightgbm.train(FOREST, data, FOREST_ROUNDS)
     log(f"  forest: {booster.num_trees()} trees")
@@ -202,9 +204,10 @@ def train_forest(pools: list[Pool]) -> list[dict[str, list]]:
 
 def fit_ranker(pools: list[Pool]) -> dict[str, object]:
     """Network + forest on ``pools``, and the weights that put their scores on one scale."""
-    net = train_ranker(pools)
-    trees = train_forest(pools)
-    x, mask, _ = tensor(pools)
+    data = tensor(pools)  # every pool's features: computed once for both learners
+    net = train_ranker(data)
+    trees = train_forest(data)
+    x, mask, _ = data
     rows = x[mask]
     net_spread = forward(net, (rows - net["mean"]) / net["scale"])[0].std()
     forest_spread = TreeForest(trees, len(FEATURES)).predict(rows).std()

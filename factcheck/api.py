@@ -423,11 +423,14 @@ class FactChecker:
         )
         confidence = None
         reranked = False
+        language = None
         scores = [r[1] for r in ranked]
         if reranker and ranked:
             ranked = select_pool(ranked, max(limit, reranker.pool), reranker.extra)
             candidates = [Candidate(r[0], r[3], r[2]) for r in ranked]
-            feats = self._features.features(query, candidates, second)  # type: ignore[arg-type]
+            inputs = self._features.inputs(query, candidates, second)  # type: ignore[arg-type]
+            feats = inputs.features(candidates)
+            language = inputs.language  # the features read it too: detected once
             raw = reranker.score(feats)
             order = sorted(range(len(ranked)), key=lambda i: (-raw[i], i))
             confidence = reranker.confidence(raw[order], feats[order])
@@ -444,7 +447,8 @@ class FactChecker:
             if item_id in items
         ]
         best = hits[0].dense if hits and vector is not None else None
-        thresholds = self.thresholds.for_language(detect_language(query))
+        thresholds = self.thresholds.for_language(
+            language if reranked else detect_language(query))
         return CheckResult(
             query=query, tier=tier_for(best, thresholds, confidence), hits=hits,
             model=self.model_id, thresholds=thresholds.as_dict(), confidence=confidence,

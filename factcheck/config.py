@@ -62,6 +62,7 @@ class Thresholds:
     def with_overrides(self, spec: str) -> "Thresholds":
         """``"match=0.9,confidence_match=0.8"``: the named fields replaced (from the env var)."""
         values = self.as_dict()
+        named: set[str] = set()
         allowed = {"match", "suggestion", "confidence_match", "confidence_suggestion"}
         for part in filter(None, (p.strip() for p in spec.split(","))):
             name, sep, raw = part.partition("=")
@@ -77,10 +78,9 @@ class Thresholds:
                     f"{', '.join(sorted(allowed))})"
                 )
             values[name] = value
+            named.add(name)
         # an explicit confidence threshold applies to every language
-        overridden = {"confidence_match", "confidence_suggestion"} & {
-            p.partition("=")[0].strip() for p in spec.split(",")}
-        languages = () if overridden else self.languages
+        languages = () if named & {"confidence_match", "confidence_suggestion"} else self.languages
         return Thresholds(**values, languages=languages)  # type: ignore[arg-type]
 
 

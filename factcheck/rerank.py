@@ -365,8 +365,6 @@ class Reranker:
         x = (feats - self._mean) / self._scale
         hidden = np.tanh(x @ self._w1 + self._b1)
         net = np.asarray(x @ self._lin + hidden @ self._w2, dtype=np.float64)
-        if not self._forest.size:
-            return net * self._net_weight
         return net * self._net_weight + self._forest.predict(feats) * self._forest_weight
 
     def confidence(self, scores_sorted: np.ndarray, feats_sorted: np.ndarray) -> float:
@@ -500,12 +498,6 @@ class FeatureBuilder:
         second = None if second_query is None else self.second_cosines(second_query, candidates)
         return FeatureInputs(q_terms, c_terms, idf, bm25_idf(0, n_docs), second,
                              detect_language(query_text))
-
-    def features(
-        self, query_text: str, candidates: Sequence[Candidate],
-        second_query: np.ndarray | None = None,
-    ) -> np.ndarray:
-        return self.inputs(query_text, candidates, second_query).features(candidates)
 
 
 @dataclass

@@ -151,11 +151,18 @@ def test_reranker_validates_its_file(tmp_path: Path) -> None:
         Reranker.load(bad)
 
 
-def test_check_reranks_and_tiers_by_confidence() -> None:
+def reranking_checker(thresholds: Thresholds, min_items: int = 1) -> FactChecker:
+    """ITEMS in memory, re-ranked by the hand-made :func:`spec`."""
     checker = FactChecker.in_memory(HashEmbedder())
     checker.add_items(ITEMS)
-    checker.reranker = Reranker(spec(min_items=1))
-    checker.thresholds = Thresholds(0.99, 0.98, confidence_match=0.5, confidence_suggestion=0.1)
+    checker.reranker = Reranker(spec(min_items=min_items))
+    checker.thresholds = thresholds
+    return checker
+
+
+def test_check_reranks_and_tiers_by_confidence() -> None:
+    checker = reranking_checker(
+        Thresholds(0.99, 0.98, confidence_match=0.5, confidence_suggestion=0.1))
     result = checker.check("chip pelacak ditanam lewat vaksin", limit=3)
     assert result.reranked and result.confidence is not None
     assert result.hits[0].item.url == "https://f.example/a"
@@ -200,10 +207,7 @@ def test_thresholds_per_claim_language(monkeypatch: pytest.MonkeyPatch) -> None:
     assert th.with_overrides("match=0.95").languages == th.languages
     assert th.with_overrides("confidence_match=0.6").for_language("id").confidence_match == 0.6
     # a check answers with (and reports) the pair of its claim's language
-    checker = FactChecker.in_memory(HashEmbedder())
-    checker.add_items(ITEMS)
-    checker.reranker = Reranker(spec(min_items=1))
-    checker.thresholds = th
+    checker = reranking_checker(th)
     english = checker.check("They say the covid vaccine has a tracking chip in it")
     indonesian = checker.check("Katanya vaksin covid itu ada chip pelacak yang ditanam")
     assert english.thresholds["confidence_match"] == 0.9
@@ -243,10 +247,8 @@ def test_bundled_reranker_is_fast() -> None:
 
 
 def test_small_index_tiers_by_cosine_even_when_reranked() -> None:
-    checker = FactChecker.in_memory(HashEmbedder())
-    checker.add_items(ITEMS)
-    checker.reranker = Reranker(spec(min_items=1000))
-    checker.thresholds = Thresholds(0.2, 0.1, confidence_match=1.0, confidence_suggestion=1.0)
+    checker = reranking_checker(
+        Thresholds(0.2, 0.1, confidence_match=1.0, confidence_suggestion=1.0), min_items=1000)
     result = checker.check("chip pelacak ditanam lewat vaksin", limit=3)
     assert result.reranked and result.confidence is None
     assert result.tier is Tier.MATCH  # cosine 0.2 decides; confidence 1.0 would have said none
