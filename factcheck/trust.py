@@ -17,10 +17,13 @@ import re
 import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from .errors import InvalidInput, UnsafeURL
 from .models import VerifiedItem
@@ -45,8 +48,21 @@ _LOCAL_SUFFIXES = (
 )
 _BARE_HOST = re.compile(r"^[\w.-]+(:\d+)?(/|\?|#|$)")
 _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
-#: Second-level labels under which a registrable name has three labels (kompas.co.id).
-_SECOND_LEVEL = frozenset("co go ac or sch web my net com org gov edu mil ne biz desa ponpes".split())
+_TOKEN = re.compile(r"[a-z0-9]+")
+#: Shortest name (the label a publisher registered) that counts as theirs when it turns up
+#: elsewhere. Short acronyms (bi, pu, pom, kpu) and short news names (tempo, detik, suara)
+#: are ordinary words or other people's names too often to warn about.
+_MIN_NAME = {"government": 4, "factchecker": 4, "news": 6}
+#: Only these kinds lend their bare name to the "name used inside another domain" rule: a
+#: stranger calling itself kominfo is a scam, one calling itself kompas may sell compasses.
+_TOKEN_KINDS = frozenset({"government", "factchecker"})
+#: Names too generic to imitate anyone (indonesia.go.id vs indonesia.travel).
+_GENERIC_NAMES = frozenset(
+    "indonesia berita news info portal media online official resmi gov www".split()
+)
+#: A squashed known domain (kominfogoid) counts only when this long: short ones such as
+#: bigoid (bi.go.id) are ordinary names.
+_MIN_SQUASHED = 8
 
 
 # -- the domain list ----------------------------------------------------------------------
@@ -57,6 +73,12 @@ class DomainInfo:
     kind: str
     name: str
     rule: str  # the entry that matched: a domain, or "*.go.id" for a suffix
+
+
+@dataclass(frozen=True)
+class Lookalike:
+    imitates: str  # the known domain (or a made-up one under a trusted suffix) it passes for
+    reason: str  # one plain sentence a reader can check against the link
 
 
 @dataclass
@@ -101,13 +123,102 @@ class TrustList:
         return None
 
     def lookalike(self, host: str) -> str | None:
-        """A known domain whose letters ``host`` copies without being it (kominfo-go-id.com)."""
-        squashed = re.sub(r"[^a-z0-9]", "", host)
+        """A known domain or suffix that ``host`` imitates without being it (kominfo-go-id.com)."""
+        found = self.imitation(host)
+        return found.imitates if found else None
+
+    def imitation(self, host: str) -> Lookalike | None:
+        """Why ``host`` passes itself off as a known domain, judged by registrable domains.
+
+        Rules, most specific first, so the warning names the likeliest target: a known domain
+        spelled out inside another one (bkn-go-id.com, kompas.com.example.net), a trusted
+        suffix such as go.id inside a name not under it (pemkot-bandung.go.id.info), a known
+        name under another ending (turnbackhoax.co), and an official or fact-checker name used
+        as a word of an unrelated domain (kuota-gratis-kominfo.xyz). Whole words only: a name
+        that merely contains another's letters (bigo.id, kompasiana.com) is not flagged.
+        """
+        if any(_within(host, d) for d in self.domains) or any(
+            _within(host, s) for s in self.suffixes
+        ):
+            return None
+        registered = registrable_domain(host, self.suffixes)
+        public = registered.split(".", 1)[1] if "." in registered else ""
+        spans = [(m.group(), m.start()) for m in _TOKEN.finditer(host)]
+        tokens = [t for t, _ in spans]
+        # Words before the host's own public suffix. A copied domain must have two of its
+        # words there: toko-kompas.com ends on its own real .com and shares one word with
+        # kompas.com, not the domain, while kompas-com.xyz and bkn-go.id copy two.
+        own = len(tokens) - len(_TOKEN.findall(public))
         for domain in self.domains:
-            key = re.sub(r"[^a-z0-9]", "", domain)
-            if len(key) >= 6 and key in squashed and not _within(host, domain):
-                return domain
+            parts = _TOKEN.findall(domain)
+            start = _find_run(tokens, parts)
+            squashed = "".join(parts)
+            if (start is not None and start + 1 < own) or (
+                len(squashed) >= _MIN_SQUASHED and _joins_to(tokens[:own], squashed)
+            ):
+                return Lookalike(domain, f"the name spells out {domain} inside {registered}, "
+                                         "a different registered domain")
+        for suffix in self.suffixes:
+            start = _find_run(tokens, _TOKEN.findall(suffix))
+            if start is None or start >= own:
+                continue
+            target = suffix
+            at = spans[start][1]
+            if at > 0:
+                before = host[:at - 1]
+                prefix = before.rsplit(".", 1)[-1] if host[at - 1] == "." else tokens[start - 1]
+                target = f"{prefix}.{suffix}" if prefix else suffix
+            return Lookalike(target, f"{suffix} appears in the name, but the registered domain "
+                                     f"is {registered}, which is not under {suffix}")
+        label = registered.split(".", 1)[0]
+        names = self._names()
+        for name, (domain, _kind) in names.items():
+            if name == label and domain != registered:
+                theirs = domain.split(".", 1)[1]
+                return Lookalike(domain, f"{registered} takes the name of {domain} under another "
+                                         f"ending (.{public} instead of .{theirs})")
+        for name, (domain, kind) in names.items():
+            if kind in _TOKEN_KINDS and name in tokens[:own]:
+                return Lookalike(domain, f"it uses the name {name!r} of {domain} inside the "
+                                         f"unrelated domain {registered}")
         return None
+
+    def _names(self) -> dict[str, tuple[str, str]]:
+        """Registered name (komdigi) → (domain, kind), for names distinctive enough to imitate.
+
+        Subdomain entries (cekfakta.tempo.co, factcheck.afp.com) lend no name: their first
+        label is a generic word, and factcheck.org is someone else.
+        """
+        names: dict[str, tuple[str, str]] = {}
+        for domain, entry in self.domains.items():
+            if registrable_domain(domain, self.suffixes) != domain or "." not in domain:
+                continue
+            name = domain.split(".", 1)[0]
+            kind = entry["kind"]
+            if len(name) >= _MIN_NAME.get(kind, 6) and name not in _GENERIC_NAMES:
+                names.setdefault(name, (domain, kind))
+        return names
+
+
+def _find_run(tokens: list[str], parts: list[str]) -> int | None:
+    size = len(parts)
+    for start in range(len(tokens) - size + 1):
+        if tokens[start:start + size] == parts:
+            return start
+    return None
+
+
+def _joins_to(tokens: list[str], squashed: str) -> bool:
+    """Whether consecutive whole words of the host spell ``squashed`` (kominfo-goid)."""
+    for start in range(len(tokens)):
+        joined = ""
+        for token in tokens[start:]:
+            joined += token
+            if joined == squashed:
+                return True
+            if len(joined) >= len(squashed):
+                break
+    return False
 
 
 def load_trust_list(*extra: str | Path | None) -> TrustList:
@@ -225,12 +336,35 @@ def _refuse_private(host: str) -> None:
         raise UnsafeURL(f"refusing a numeric host name: {host}")
 
 
-def registrable_domain(host: str) -> str:
-    """The name a publisher registered (kompas.com, jatimprov.go.id), by a small heuristic."""
-    labels = host.split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+@lru_cache(maxsize=1)
+def _public_suffixes() -> PublicSuffixList:
+    """The Public Suffix List snapshot shipped in the package: parsed once, never downloaded.
+
+    Private rules are kept on purpose (blogspot.com, github.io): each blog there is its own
+    publisher, so a.blogspot.com says nothing about b.blogspot.com.
+    """
+    return PublicSuffixList()
+
+
+def registrable_domain(host: str, suffixes: Iterable[str] = ()) -> str:
+    """The name a publisher registered (kompas.com, jatimprov.go.id, a.blogspot.com).
+
+    From the Public Suffix List, plus ``suffixes`` (the trust list's own, which a user may
+    extend with ones the list lacks) taken as public too; the longest match wins. An address
+    or a bare public suffix is its own registrable domain.
+    """
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    found = _public_suffixes().privatesuffix(host) or host
+    for suffix in suffixes:
+        if host.endswith("." + suffix):
+            candidate = f"{host[: -len(suffix) - 1].rsplit('.', 1)[-1]}.{suffix}"
+            if candidate.count(".") > found.count("."):
+                found = candidate
+    return found
 
 
 def _within(host: str, domain: str) -> bool:
@@ -276,6 +410,7 @@ class SourceReport:
     mention_examples: list[ItemRef]
     searched_index: bool
     link_searched: bool = False  # False for a bare domain: only the domain was looked up
+    lookalike_reason: str | None = None  # why it looks like lookalike_of, in one sentence
 
     @property
     def official(self) -> bool:
@@ -301,7 +436,8 @@ class SourceReport:
             who = "not a recognised official, fact-checking or news domain"
         text = f"{self.host} is {who}."
         if self.lookalike_of:
-            text += f" Warning: it imitates {self.lookalike_of} but is not that domain."
+            text += f" Warning: it imitates {self.lookalike_of} but is not that domain"
+            text += f": {self.lookalike_reason}." if self.lookalike_reason else "."
         if self.indexed:
             text += (" The link is itself a stored fact-check (verdict on its claim: "
                      f"{self.indexed.item.verdict.value}).")
@@ -317,8 +453,9 @@ class SourceReport:
             "url": self.url, "canonical_url": self.canonical_url, "host": self.host,
             "domain": self.domain, "kind": self.kind, "name": self.name, "rule": self.rule,
             "official": self.official, "recognised": self.recognised,
-            "lookalike_of": self.lookalike_of, "debunked": self.debunked,
-            "summary": self.summary(), "searched_index": self.searched_index,
+            "lookalike_of": self.lookalike_of, "lookalike_reason": self.lookalike_reason,
+            "debunked": self.debunked, "summary": self.summary(),
+            "searched_index": self.searched_index,
             "indexed_item": self.indexed.to_dict() if self.indexed else None,
             "quoted_in": [r.to_dict() for r in self.quoted_in],
             "domain_items": {"count": self.domain_items,
@@ -342,29 +479,21 @@ def check_source(
         index_dir = checker.store.path.parent if checker and checker.store.path else None
         trust = load_trust_list(*user_domain_files(index_dir))
     info = trust.lookup(target.host)
-    if info and info.rule.startswith("*."):
-        domain = _under_suffix(target.host, info.rule[2:])
-    elif info:
-        domain = info.rule
-    else:
-        domain = registrable_domain(target.host)
+    domain = info.rule if info and not info.rule.startswith("*.") else registrable_domain(
+        target.host, trust.suffixes)
+    imitation = None if info else trust.imitation(target.host)
     report = SourceReport(
         url=target.url, canonical_url=target.canonical, host=target.host, domain=domain,
         kind=info.kind if info else None, name=info.name if info else None,
         rule=info.rule if info else None,
-        lookalike_of=None if info else trust.lookalike(target.host),
+        lookalike_of=imitation.imitates if imitation else None,
         indexed=None, quoted_in=[], domain_items=0, domain_examples=[], mentions=0,
         mention_examples=[], searched_index=checker is not None,
+        lookalike_reason=imitation.reason if imitation else None,
     )
     if checker is not None:
         _search_index(report, checker, examples)
     return report
-
-
-def _under_suffix(host: str, suffix: str) -> str:
-    labels = host.split(".")
-    size = len(suffix.split(".")) + 1
-    return ".".join(labels[-size:]) if len(labels) >= size else host
 
 
 def _search_index(report: SourceReport, checker: "FactChecker", examples: int) -> None:

@@ -9,7 +9,9 @@ from click.testing import CliRunner
 from cli import cli
 from factcheck import FactChecker, InvalidInput
 from factcheck.errors import UnsafeURL
-from factcheck.trust import check_source, load_trust_list, public_http_url
+from factcheck.trust import (
+    check_source, load_trust_list, public_http_url, registrable_domain,
+)
 
 
 @pytest.mark.parametrize("url", [
@@ -58,6 +60,101 @@ def test_lookalike_warning() -> None:
     assert report.kind is None
     assert report.lookalike_of == "kominfo.go.id"
     assert "imitates kominfo.go.id" in report.summary()
+
+
+@pytest.mark.parametrize("url,imitates,why", [
+    # an official name spelled out with hyphens inside another registrable domain
+    ("https://bkn-go-id.com/seleksi-cpns", "bkn.go.id",
+     "spells out bkn.go.id inside bkn-go-id.com"),
+    # go.id in the name, but the registrable domain (public suffix list) is id.info
+    ("http://pemkot-bandung.go.id.info/bansos", "pemkot-bandung.go.id",
+     "go.id appears in the name, but the registered domain is id.info"),
+    # an official name as one word of an unrelated domain
+    ("https://kuota-gratis-kominfo.xyz/daftar", "kominfo.go.id",
+     "name 'kominfo' of kominfo.go.id inside the unrelated domain kuota-gratis-kominfo.xyz"),
+    # a fact-checker's name under another ending
+    ("https://turnbackhoax.co/artikel/1", "turnbackhoax.id", "(.co instead of .id)"),
+    ("https://www.komdigi.blogspot.com/", "komdigi.go.id", "(.blogspot.com instead of .go.id)"),
+    ("http://kominfogoid.com/", "kominfo.go.id", "spells out kominfo.go.id"),
+    ("https://kompas.com.example.net/x", "kompas.com", "spells out kompas.com inside example.net"),
+    ("https://go.id.evil.com/x", "go.id", "not under go.id"),
+    ("https://info-bmkg.xyz/gempa", "bmkg.go.id", "name 'bmkg'"),
+])
+def test_lookalikes_by_registrable_domain(url: str, imitates: str, why: str) -> None:
+    report = check_source(url)
+    assert report.kind is None and not report.official
+    assert report.lookalike_of == imitates
+    assert report.lookalike_reason and why in report.lookalike_reason
+    summary = report.summary()
+    assert f"Warning: it imitates {imitates} but is not that domain: " in summary
+    assert why in summary
+    data = report.to_dict()
+    assert (data["lookalike_of"], data["lookalike_reason"]) == (imitates, report.lookalike_reason)
+
+
+@pytest.mark.parametrize("url,kind", [
+    ("https://x.go.id/", "government"),
+    ("https://bandung.go.id/berita", "government"),
+    ("https://www.komdigi.go.id/berita/1", "government"),
+    ("https://www.kompas.com/read/1", "news"),
+    ("https://tempo.co/read/1", "news"),
+    ("https://www.liputan6.com/cek-fakta/1", "news"),
+    ("https://kompas.tv/nasional/1", "news"),
+    # names that merely share letters or a common word with a known one
+    ("https://bigo.id/", None),            # the letters of bi.go.id, not its words
+    ("https://kompasiana.com/", None),
+    ("https://toko-kompas.com/", None),    # kompas is a word; the .com is this shop's own
+    ("https://pom-bensin.com/", None),     # pom.go.id: too short a name to claim
+    ("https://suaramerdeka.com/", None),
+    ("https://tempo-doeloe.com/", None),
+    ("https://detik.net/", None),
+    ("https://factcheck.org/", None),      # factcheck.afp.com lends no name: a generic word
+    ("https://indonesia.travel/", None),   # indonesia.go.id: too generic a name
+    ("https://tempo.co.uk/", None),
+    ("https://berita-gratis.info/", None),
+    ("https://a.blogspot.com/2024/hoaks.html", None),
+])
+def test_no_false_lookalikes(url: str, kind: str | None) -> None:
+    report = check_source(url)
+    assert report.kind == kind
+    assert report.lookalike_of is None and report.lookalike_reason is None
+    assert "Warning" not in report.summary()
+
+
+def test_registrable_domain_from_public_suffix_list() -> None:
+    # private suffixes count: two blogs on blogspot.com are two publishers
+    a, b = check_source("https://a.blogspot.com/x"), check_source("https://b.blogspot.com/x")
+    assert (a.domain, b.domain) == ("a.blogspot.com", "b.blogspot.com")
+    assert registrable_domain("user.github.io") == "user.github.io"
+    assert registrable_domain("dinkes.jatimprov.go.id") == "jatimprov.go.id"
+    assert registrable_domain("www.republika.co.id") == "republika.co.id"
+    assert registrable_domain("pemkot-bandung.go.id.info") == "id.info"
+    assert registrable_domain("a.b.example.unknowntld") == "example.unknowntld"
+    assert registrable_domain("blogspot.com") == "blogspot.com"  # a bare public suffix
+    assert registrable_domain("8.8.8.8") == "8.8.8.8"
+    # a user's own trusted suffix is public too
+    assert registrable_domain("dinas.pemda.example.org", ["pemda.example.org"]) == (
+        "dinas.pemda.example.org")
+    report = check_source("https://x.go.id/")
+    assert (report.official, report.domain, report.rule) == (True, "x.go.id", "*.go.id")
+
+
+def test_public_suffix_list_is_read_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from factcheck import trust
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the public suffix list must not be fetched")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    trust._public_suffixes.cache_clear()
+    try:
+        assert registrable_domain("news.bbc.co.uk") == "bbc.co.uk"
+        assert check_source("https://turnbackhoax.co/").lookalike_of == "turnbackhoax.id"
+    finally:
+        trust._public_suffixes.cache_clear()
 
 
 def test_quoted_as_appearance_with_tracking_and_www(sample_checker: FactChecker) -> None:
