@@ -13,8 +13,10 @@ crawlers that hammer them. Every request the refresh makes therefore goes throug
 * sends ``If-None-Match`` / ``If-Modified-Since`` remembered from the previous run, so that an
   unchanged page costs the site a 304 and us nothing.
 
-Failures end in :class:`~factcheck.errors.FetchError` (or ``RobotsDisallowed``); the counts of
-everything that happened are kept in :attr:`Fetcher.stats` for the refresh report.
+Failures end in :class:`~factcheck.errors.FetchError` (or ``RobotsDisallowed``, only when a
+robots.txt that was read forbids the URL), with the cause in plain words (see
+:func:`network_cause`); the counts of everything that happened are kept in
+:attr:`Fetcher.stats` for the refresh report.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import hashlib
 import json
 import logging
 import random
+import socket
+import ssl
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -50,6 +54,9 @@ DEFAULT_USER_AGENT = f"factcheck/{__version__} (+{PROJECT_URL})"
 #: Statuses worth asking again for: the server is busy or briefly broken, not refusing us.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 522, 524})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Seconds an unreadable robots.txt keeps its host closed before it is asked for again (capped
+#: by ``robots_ttl``). See :meth:`Fetcher._read_robots` for why this is short.
+ROBOTS_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True)
@@ -214,7 +221,8 @@ class FetchStats:
     network_errors: int = 0
     retryable_statuses: int = 0
     not_modified: int = 0
-    robots_blocked: int = 0
+    robots_blocked: int = 0  # pages a robots.txt that was read forbids
+    robots_unreadable: int = 0  # pages not asked for because their host's robots.txt could not be read
     failed: int = 0
     bytes: int = 0
     per_host: Counter[str] = field(default_factory=Counter)
@@ -237,6 +245,55 @@ class _Host:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 16:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def network_cause(exc: httpx.TransportError, url: str) -> str:
+    """A network fault of a request to ``url``, in the words of what to go and fix.
+
+    httpx words these faults in its own terms or not at all: a failed DNS lookup reads
+    "[Errno -2] Name or service not known", a refused connection "All connection attempts
+    failed", a read timeout is an empty string. The real cause lies further down the exception
+    chain (``socket.gaierror``, ``ConnectionRefusedError``, ``ssl.SSLError``), so it is looked
+    for there. This is the only place that does it, for pages and robots.txt alike.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    where = f"{host}:{parts.port}" if parts.port else host
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting to {where}"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"timed out waiting for {where} to answer"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"timed out sending to {where}"
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"timed out waiting for a free connection to {where}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out talking to {where}"
+    for cause in _exception_chain(exc):
+        if isinstance(cause, socket.gaierror):
+            detail = f" ({cause.strerror})" if cause.strerror else ""
+            return f"cannot resolve host {host}{detail}"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate of {where} not accepted ({cause.verify_message or cause})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error with {where} ({cause.reason or cause})"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"connection refused by {where}"
+        if isinstance(cause, ConnectionResetError):
+            return f"connection reset by {where}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{where} broke off its answer ({exc})"
+    kind = "cannot connect to" if isinstance(exc, httpx.ConnectError) else "network error with"
+    return f"{kind} {where} ({str(exc) or type(exc).__name__})"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -276,7 +333,8 @@ class Fetcher:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._hosts: dict[str, _Host] = {}
-        self._robots: dict[str, tuple[Protego | None, float]] = {}
+        #: per origin: the rules (None: no rules) or why robots.txt is unreadable, and until when
+        self._robots: dict[str, tuple[Protego | None | FetchError, float]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> "Fetcher":
@@ -374,7 +432,11 @@ class Fetcher:
         return Response(url, url, status, resp_headers, body, elapsed=time.monotonic() - started)
 
     async def allowed(self, url: str) -> bool:
-        """Whether robots.txt of the URL's host lets us fetch it."""
+        """Whether robots.txt of the URL's host lets us fetch it.
+
+        Raises ``FetchError`` when robots.txt could not be read (network fault, 5xx): the host
+        is then off limits (RFC 9309), but "no" would be an answer nobody gave.
+        """
         if not self.config.obey_robots:
             return True
         policy = await self._robots_policy(url)
@@ -394,7 +456,12 @@ class Fetcher:
             raise FetchError(f"host not in allowed_hosts: {url}", url=url)
 
     async def _check_robots(self, url: str) -> None:
-        if not await self.allowed(url):
+        try:
+            allowed = await self.allowed(url)
+        except FetchError:
+            self.stats.robots_unreadable += 1
+            raise
+        if not allowed:
             self.stats.robots_blocked += 1
             log.info("robots.txt disallows %s", url)
             raise RobotsDisallowed(f"robots.txt disallows {url}", url=url)
@@ -412,26 +479,50 @@ class Fetcher:
     async def _robots_policy(self, url: str) -> Protego | None:
         origin = _origin(url)
         cached = self._robots.get(origin)
-        if cached and time.monotonic() - cached[1] < self.config.robots_ttl:
-            return cached[0]
-        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
-        async with lock:
-            cached = self._robots.get(origin)
-            if cached and time.monotonic() - cached[1] < self.config.robots_ttl:
-                return cached[0]
+        if cached is None or time.monotonic() >= cached[1]:
+            async with self._robots_locks.setdefault(origin, asyncio.Lock()):
+                cached = self._robots.get(origin)
+                if cached is None or time.monotonic() >= cached[1]:
+                    cached = self._robots[origin] = await self._read_robots(origin)
+        rules = cached[0]
+        if isinstance(rules, FetchError):
+            # a fresh copy each time: one instance raised again and again piles up tracebacks
+            raise FetchError(str(rules), url=rules.url, status=rules.status, transient=rules.transient)
+        return rules
+
+    async def _read_robots(self, origin: str) -> tuple[Protego | None | FetchError, float]:
+        """The rules of ``origin`` (or why they could not be read) and when to ask again.
+
+        An unreadable robots.txt is remembered too, but only for :data:`ROBOTS_RETRY_AFTER`
+        seconds, not ``robots_ttl``: long enough that the other pages of a host that is down
+        fail at once instead of each paying the retries and backoff again (and pestering a sick
+        server), short enough that a passing fault (the network back, the 503 over) does not
+        keep the host closed for the rest of a long refresh. It is not an answer, so it must
+        not be kept like one.
+        """
+        try:
             policy = await self._load_robots(origin)
-            self._robots[origin] = (policy, time.monotonic())
-            if policy is not None:
-                delay = policy.crawl_delay(self.config.user_agent)
-                if delay:
-                    host = self._host(url)
-                    host.delay = max(self.config.delay, float(delay))
-                    log.info("%s asks for Crawl-delay %s s", origin, delay)
-            return policy
+        except FetchError as exc:
+            log.warning("%s", exc)
+            return exc, time.monotonic() + min(self.config.robots_ttl, ROBOTS_RETRY_AFTER)
+        if policy is not None:
+            delay = policy.crawl_delay(self.config.user_agent)
+            if delay:
+                host = self._host(origin)
+                host.delay = max(self.config.delay, float(delay))
+                log.info("%s asks for Crawl-delay %s s", origin, delay)
+        return policy, time.monotonic() + self.config.robots_ttl
 
     async def _load_robots(self, origin: str) -> Protego | None:
-        """robots.txt per RFC 9309: 4xx means no rules, an unreachable file means stay out."""
+        """robots.txt per RFC 9309: 2xx is the rules, 4xx means there are none.
+
+        A file that cannot be read (5xx, a network fault, endless redirects) means stay out,
+        as RFC 9309 asks; that raises ``FetchError`` naming the real cause, never
+        ``RobotsDisallowed``: "robots.txt disallows" about a file nobody read sends whoever
+        reads the source's last error after the wrong problem (issue 12).
+        """
         url = origin + "/robots.txt"
+        until = "not fetching from it until it can be read"
         current = url
         try:
             for _hop in range(self.config.max_redirects + 1):
@@ -443,14 +534,23 @@ class Fetcher:
                     continue
                 break
         except FetchError as exc:
-            log.warning("robots.txt of %s unreachable (%s): not fetching from it", origin, exc)
-            return Protego.parse("User-agent: *\nDisallow: /")
+            if exc.status is not None:
+                raise FetchError(f"robots.txt of {origin} answered {exc.status}; {until}", url=url,
+                                 status=exc.status, transient=exc.transient) from exc
+            cause = exc.__cause__
+            reason = network_cause(cause, current) if isinstance(cause, httpx.TransportError) else str(exc)
+            raise FetchError(f"robots.txt of {origin} unreadable: {reason}; {until}", url=url,
+                             transient=exc.transient) from exc
         if 200 <= status < 300:
             return Protego.parse(decode_body(body, headers.get("content-type", "text/plain")))
         if 400 <= status < 500:
             return None
-        log.warning("robots.txt of %s answered %s: not fetching from it", origin, status)
-        return Protego.parse("User-agent: *\nDisallow: /")
+        self.stats.failed += 1
+        if status in _REDIRECTS and headers.get("location"):
+            raise FetchError(f"robots.txt of {origin} unreadable: more than "
+                             f"{self.config.max_redirects} redirects; {until}", url=url, status=status)
+        raise FetchError(f"robots.txt of {origin} answered {status}; {until}", url=url, status=status,
+                         transient=status >= 500)
 
     async def _with_retries(
         self, url: str, headers: Mapping[str, str], method: str = "GET",
@@ -459,6 +559,7 @@ class Fetcher:
         cfg = self.config
         host = self._host(url)
         attempt = 0
+        fault: httpx.TransportError | None = None
         while True:
             retry_after: float | None = None
             try:
@@ -466,11 +567,12 @@ class Fetcher:
             except _TooLarge:
                 self.stats.failed += 1
                 raise FetchError(f"response larger than {cfg.max_bytes} bytes: {url}", url=url) from None
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+            except httpx.TransportError as exc:  # timeouts included
                 self.stats.network_errors += 1
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                status = None
+                reason = network_cause(exc, url)
+                status, fault = None, exc
             else:
+                fault = None
                 if status not in RETRY_STATUSES:
                     return status, resp_headers, body
                 self.stats.retryable_statuses += 1
@@ -480,7 +582,7 @@ class Fetcher:
                 self.stats.failed += 1
                 log.warning("giving up on %s after %d attempts: %s", url, attempt + 1, reason)
                 raise FetchError(f"{reason} for {url} after {attempt + 1} attempts", url=url, status=status,
-                                 transient=True)
+                                 transient=True) from fault
             if retry_after is not None and retry_after > cfg.max_retry_after:
                 self.stats.failed += 1
                 log.warning("%s asks us to wait %.0f s: giving up for this run", url, retry_after)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 
+import httpx
 import pytest
 
 from factcheck.errors import FetchError, RobotsDisallowed
-from factcheck.fetch import Fetcher, FetchConfig, decode_body, parse_retry_after
+from factcheck.fetch import Fetcher, FetchConfig, Response, decode_body, network_cause, parse_retry_after
 from tests.localserver import LocalServer, Reply
+from tests.netfaults import dead_port, no_dns  # noqa: F401  (fixtures)
 
 FAST = FetchConfig(delay=0.0, backoff=0.01, jitter=0.0, timeout=2.0, connect_timeout=2.0,
                    allowed_hosts=frozenset({"127.0.0.1"}))
@@ -124,13 +127,136 @@ def test_robots_for_our_agent(local_server: LocalServer) -> None:
         run(fetch(FAST, local_server.url("/a")))
 
 
-def test_robots_server_error_means_stay_out(local_server: LocalServer) -> None:
-    local_server.route("/robots.txt", Reply(500))
+@pytest.mark.parametrize("status", [500, 503, 501])  # 501 is not retried, the others are
+def test_robots_server_error_means_stay_out_and_says_so(local_server: LocalServer, status: int) -> None:
+    local_server.route("/robots.txt", Reply(status))
     local_server.route("/a", "a")
     config = FetchConfig(**{**FAST.__dict__, "retries": 1})
-    with pytest.raises(RobotsDisallowed):
-        run(fetch(config, local_server.url("/a")))
+
+    async def go() -> tuple[FetchError, Fetcher]:
+        async with Fetcher(config) as fetcher:
+            with pytest.raises(FetchError) as info:
+                await fetcher.get(local_server.url("/a"))
+            return info.value, fetcher
+
+    error, fetcher = run(go())
+    assert local_server.hits("/a") == []  # RFC 9309: an unreadable robots.txt means stay out
+    assert not isinstance(error, RobotsDisallowed) and "disallows" not in str(error)
+    assert str(error) == (f"robots.txt of {local_server.base} answered {status}; "
+                          "not fetching from it until it can be read")
+    assert error.status == status and error.transient
+    assert fetcher.stats.robots_blocked == 0 and fetcher.stats.robots_unreadable == 1
+
+
+# -- network faults: named as what they are, for robots.txt and pages alike ------------------
+
+def _robots_error(config: FetchConfig, url: str) -> FetchError:
+    with pytest.raises(FetchError) as info:
+        run(fetch(config, url))
+    assert not isinstance(info.value, RobotsDisallowed)
+    assert "disallows" not in str(info.value)
+    assert info.value.transient
+    return info.value
+
+
+def test_robots_connection_refused_is_named(dead_port: int) -> None:
+    error = _robots_error(FAST, f"http://127.0.0.1:{dead_port}/a")
+    assert str(error) == (f"robots.txt of http://127.0.0.1:{dead_port} unreadable: connection refused "
+                          f"by 127.0.0.1:{dead_port}; not fetching from it until it can be read")
+
+
+def test_robots_dns_failure_is_named(no_dns: None) -> None:
+    config = FetchConfig(**{**FAST.__dict__, "allowed_hosts": frozenset({"nothing.invalid"})})
+    error = _robots_error(config, "http://nothing.invalid/a")
+    assert str(error) == ("robots.txt of http://nothing.invalid unreadable: cannot resolve host "
+                          "nothing.invalid (Name or service not known); not fetching from it until "
+                          "it can be read")
+
+
+def test_robots_timeout_is_named(local_server: LocalServer) -> None:
+    local_server.route("/robots.txt", Reply(body="User-agent: *\nAllow: /\n", delay=1.0))
+    local_server.route("/a", "a")
+    config = FetchConfig(**{**FAST.__dict__, "timeout": 0.2, "retries": 0})
+    error = _robots_error(config, local_server.url("/a"))
+    where = local_server.base.removeprefix("http://")
+    assert f"unreadable: timed out waiting for {where} to answer;" in str(error)
     assert local_server.hits("/a") == []
+
+
+def test_robots_tls_error_is_named(local_server: LocalServer) -> None:
+    local_server.route("/a", "a")
+    https = local_server.base.replace("http://", "https://")  # the server speaks plain HTTP
+    config = FetchConfig(**{**FAST.__dict__, "retries": 0})
+    error = _robots_error(config, https + "/a")
+    assert f"robots.txt of {https} unreadable: TLS error with {https.removeprefix('https://')}" in str(error)
+
+
+def test_page_network_faults_use_the_same_words(dead_port: int, no_dns: None) -> None:
+    config = FetchConfig(**{**FAST.__dict__, "obey_robots": False, "retries": 1,
+                            "allowed_hosts": frozenset({"127.0.0.1", "nothing.invalid"})})
+    with pytest.raises(FetchError) as refused:
+        run(fetch(config, f"http://127.0.0.1:{dead_port}/a"))
+    assert str(refused.value) == (f"connection refused by 127.0.0.1:{dead_port} for "
+                                  f"http://127.0.0.1:{dead_port}/a after 2 attempts")
+    with pytest.raises(FetchError) as unresolved:
+        run(fetch(config, "http://nothing.invalid/a"))
+    assert str(unresolved.value).startswith("cannot resolve host nothing.invalid (")
+    assert refused.value.transient and unresolved.value.transient
+
+
+@pytest.mark.parametrize("fault,expected", [
+    (httpx.ConnectTimeout(""), "timed out connecting to example.test:8080"),
+    (httpx.ReadTimeout(""), "timed out waiting for example.test:8080 to answer"),
+    (httpx.PoolTimeout(""), "timed out waiting for a free connection to example.test:8080"),
+    (httpx.ReadError(""), "network error with example.test:8080 (ReadError)"),
+    (httpx.ConnectError("All connection attempts failed"),
+     "cannot connect to example.test:8080 (All connection attempts failed)"),
+    (httpx.RemoteProtocolError("Server disconnected without sending a response."),
+     "example.test:8080 broke off its answer (Server disconnected without sending a response.)"),
+])
+def test_network_cause_words(fault: httpx.TransportError, expected: str) -> None:
+    assert network_cause(fault, "http://example.test:8080/x") == expected
+
+
+def test_network_cause_reads_the_exception_chain() -> None:
+    def chained(outer: httpx.TransportError, inner: BaseException) -> httpx.TransportError:
+        outer.__cause__ = inner
+        return outer
+
+    url = "https://example.test/x"
+    reset = chained(httpx.ReadError(""), ConnectionResetError(104, "Connection reset by peer"))
+    assert network_cause(reset, url) == "connection reset by example.test"
+    cert = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    cert.verify_message = "certificate has expired"
+    assert network_cause(chained(httpx.ConnectError("x"), cert), url) == (
+        "TLS certificate of example.test not accepted (certificate has expired)")
+
+
+def test_unreadable_robots_is_asked_again_soon_not_after_robots_ttl(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import factcheck.fetch
+
+    monkeypatch.setattr(factcheck.fetch, "ROBOTS_RETRY_AFTER", 0.3)
+    local_server.route("/robots.txt", Reply(503), Reply(body="User-agent: *\nAllow: /\n",
+                                                        content_type="text/plain"))
+    local_server.route("/a", "a")
+    config = FetchConfig(**{**FAST.__dict__, "retries": 0})  # robots_ttl stays an hour
+
+    async def go() -> tuple[list[str], Response]:
+        async with Fetcher(config) as fetcher:
+            errors = []
+            for _ in range(2):  # the second is answered from the short-lived memory of the 503
+                with pytest.raises(FetchError) as info:
+                    await fetcher.get(local_server.url("/a"))
+                errors.append(str(info.value))
+            await asyncio.sleep(0.35)
+            return errors, await fetcher.get(local_server.url("/a"))
+
+    errors, response = run(go())
+    assert errors[0] == errors[1] and "answered 503" in errors[0]
+    assert len(local_server.hits("/robots.txt")) == 2  # once for the 503, once after the window
+    assert response.text == "a"
 
 
 def test_conditional_get_uses_etag_and_last_modified(local_server: LocalServer) -> None:
