@@ -12,7 +12,7 @@ from typing import Any
 from .dates import parse_date
 from .models import VerifiedItem, Verdict
 from .text import detect_language
-from .urls import canonical_url, is_http_url
+from .urls import is_http_url, published_url
 from .verdicts import from_rating, normalise, strip_label
 
 
@@ -93,7 +93,7 @@ def item_from_claimreview(
         language = language.get("alternateName") or language.get("name")
     title = strip_label(headline) if headline else claim
     return VerifiedItem(
-        url=canonical_url(url), title=title, source=source, publisher=publisher, claim=claim,
+        url=published_url(url), title=title, source=source, publisher=publisher, claim=claim,
         verdict_raw=raw, verdict=verdict,
         published=parse_date(node.get("datePublished") or node.get("dateCreated")),
         language=(str(language)[:2].lower() if language else detect_language(f"{title} {claim}")),
@@ -135,7 +135,7 @@ def items_from_google(record: dict[str, Any], *, source: str) -> list[VerifiedIt
         publisher = review.get("publisher") or {}
         items.append(
             VerifiedItem(
-                url=canonical_url(url), title=title, source=source,
+                url=published_url(url), title=title, source=source,
                 publisher=str(publisher.get("name") or publisher.get("site") or ""),
                 claim=claim, verdict_raw=raw, verdict=normalise(raw),
                 published=parse_date(review.get("reviewDate")),

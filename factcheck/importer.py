@@ -20,7 +20,7 @@ from .dates import parse_date
 from .errors import ImportFailed, InvalidInput
 from .models import VerifiedItem, Verdict
 from .text import detect_language
-from .urls import canonical_url, is_http_url
+from .urls import is_http_url, published_url
 from .verdicts import label_from_title, normalise, strip_label
 
 FORMATS = ("auto", "jsonl", "csv", "json")
@@ -94,7 +94,7 @@ def item_from_record(record: dict[str, Any], *, source: str) -> VerifiedItem:
     text = pick("text")
     extra = {k: v for k, v in lowered.items() if k in ("demo", "claimant", "id")}
     return VerifiedItem(
-        url=canonical_url(url), title=title, source=pick("source") or source,
+        url=published_url(url), title=title, source=pick("source") or source,
         publisher=pick("publisher"), claim=claim, verdict_raw=raw, verdict=verdict,
         published=published, language=(pick("language")[:2].lower() or
                                        detect_language(f"{title} {claim} {text[:500]}")),

@@ -26,7 +26,7 @@ from .errors import FetchError, InvalidInput, RefreshLocked, RobotsDisallowed, S
 from .fetch import Fetcher, FetchConfig, StoreValidators
 from .models import Verdict, VerifiedItem
 from .soft404 import page_title, soft_404_reason
-from .urls import canonical_url
+from .urls import canonical_url, published_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from scrapers.base import Source
@@ -345,7 +345,7 @@ class _SourceRun:
             return
         self.attempted += 1 if link.item is None else 0
         for item in items:
-            item.url = canonical_url(item.url)
+            item.url = published_url(item.url)  # the store keys it by canonical_url
             item.source = self.name
             if not item.fetched_at:
                 item.fetched_at = _now()
@@ -532,7 +532,7 @@ def _would_upsert(checker: "FactChecker", items: list[VerifiedItem]) -> tuple[in
     new = updated = unchanged = 0
     for item in items:
         row = checker.store.conn.execute(
-            "SELECT content_hash FROM items WHERE url = ?", (item.url,)
+            "SELECT content_hash FROM items WHERE url = ?", (canonical_url(item.url),)
         ).fetchone()
         if row is None:
             new += 1

@@ -22,15 +22,16 @@ import numpy as np
 from .errors import IndexCorrupt, IndexNotFound, InvalidInput
 from .models import VerifiedItem, Verdict
 from .text import index_text
-from .urls import canonical_url, is_http_url
+from .urls import canonical_url, is_http_url, published_url
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "items.db"
 
+#: ``url`` is the canonical URL, the row's identity; ``published_url`` the one to show (schema 4).
 _ITEM_COLUMNS = (
     "url", "source", "publisher", "title", "claim", "verdict_raw", "verdict", "published",
-    "language", "text", "fetched_at", "extra",
+    "language", "text", "fetched_at", "extra", "published_url",
 )
 
 
@@ -137,11 +138,23 @@ def _m003_second_vectors(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m004_published_url(conn: sqlite3.Connection) -> None:
+    """The item's URL as its publisher spells it (``www.``, trailing slash), beside the key.
+
+    ``url`` stays the canonical URL so that feeds and share links still meet on one row, but
+    that spelling is not one to cite. Rows stored before this column stay NULL and show their
+    canonical URL until their next upsert fills it in (without re-embedding: the URL is not
+    part of the content hash).
+    """
+    conn.execute("ALTER TABLE items ADD COLUMN published_url TEXT")
+
+
 #: Ordered migrations; the schema version is the number of migrations applied.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m001_initial),
     ("refresh retry queue", _m002_refresh_retry),
     ("second-view vectors", _m003_second_vectors),
+    ("published URLs", _m004_published_url),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -329,21 +342,27 @@ class Store:
     # -- items --------------------------------------------------------------------------
 
     def upsert(self, items: Iterable[VerifiedItem]) -> UpsertReport:
-        """Insert or update by canonical URL; an item whose content hash is unchanged is left as is."""
+        """Insert or update by canonical URL; an item whose content hash is unchanged is left as is.
+
+        The URL as given is kept too (see :func:`factcheck.urls.published_url`), the latest
+        spelling winning. It is not part of the content hash, so a spelling that alone changed
+        is written in place: the row still counts as unchanged and nothing is re-embedded.
+        """
         report = UpsertReport()
         now = _now()
         with self.transaction() as conn:
             for item in items:
-                url = canonical_url(item.url)
-                if not is_http_url(url):
+                key = canonical_url(item.url)
+                if not is_http_url(key):
                     raise InvalidInput(f"item URL is not an absolute http(s) URL: {item.url[:80]!r}")
-                if url != item.url:
-                    item = replace(item, url=url)
+                shown = published_url(item.url)
+                if shown != item.url:
+                    item = replace(item, url=shown)
                 digest = item.content_hash()
                 row = conn.execute(
-                    "SELECT id, content_hash FROM items WHERE url = ?", (item.url,)
+                    "SELECT id, content_hash, published_url FROM items WHERE url = ?", (key,)
                 ).fetchone()
-                values = self._row_values(item)
+                values = self._row_values(item, key)
                 if row is None:
                     cur = conn.execute(
                         f"INSERT INTO items({', '.join(_ITEM_COLUMNS)}, content_hash, created_at,"
@@ -353,6 +372,11 @@ class Store:
                     item_id = int(cur.lastrowid or 0)
                     report.new += 1
                 elif row[1] == digest:
+                    if row[2] != shown:
+                        conn.execute(
+                            "UPDATE items SET published_url = ?, updated_at = ? WHERE id = ?",
+                            (shown, now, int(row[0])),
+                        )
                     report.unchanged += 1
                     continue
                 else:
@@ -374,23 +398,31 @@ class Store:
         return report
 
     @staticmethod
-    def _row_values(item: VerifiedItem) -> tuple[object, ...]:
+    def _row_values(item: VerifiedItem, key: str) -> tuple[object, ...]:
+        """The ``_ITEM_COLUMNS`` of ``item``, stored under the canonical ``key``."""
         return (
-            item.url, item.source, item.publisher, item.title, item.claim, item.verdict_raw,
+            key, item.source, item.publisher, item.title, item.claim, item.verdict_raw,
             Verdict(item.verdict).value, item.published, item.language, item.text,
             item.fetched_at or _now(), json.dumps(item.extra, ensure_ascii=False, default=str),
+            item.url,
         )
 
     @staticmethod
     def _item_from_row(row: sqlite3.Row | tuple[object, ...]) -> VerifiedItem:
+        """An item whose ``url`` is the one to show: as published, or canonical for older rows.
+
+        Every reader (lookups, export, the server, the source check) then cites the publisher's
+        link without knowing about the key; code that matches items by URL compares
+        :func:`factcheck.urls.canonical_url` of both sides.
+        """
         (url, source, publisher, title, claim, verdict_raw, verdict, published, language, text,
-         fetched_at, extra) = row
+         fetched_at, extra, shown) = row
         try:
             verdict_value = Verdict(verdict)
         except ValueError:
             verdict_value = Verdict.UNKNOWN
         return VerifiedItem(
-            url=str(url), source=str(source), publisher=str(publisher), title=str(title),
+            url=str(shown or url), source=str(source), publisher=str(publisher), title=str(title),
             claim=str(claim), verdict_raw=str(verdict_raw), verdict=verdict_value,
             published=published if published is None else str(published),
             language=language if language is None else str(language), text=str(text),
@@ -434,14 +466,22 @@ class Store:
             last = int(rows[-1][0])
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
-        urls = list(urls)
+        """Those of ``urls`` (in the caller's spelling) that some stored item has, by canonical URL.
+
+        Matching the spelling would miss a stored item reached through another link to it.
+        """
+        by_key: dict[str, list[str]] = {}
+        for url in urls:
+            by_key.setdefault(canonical_url(url), []).append(url)
+        keys = list(by_key)
         found: set[str] = set()
-        for start in range(0, len(urls), 500):
-            chunk = urls[start:start + 500]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
             rows = self.conn.execute(
                 f"SELECT url FROM items WHERE url IN ({','.join('?' * len(chunk))})", chunk
             )
-            found.update(r[0] for r in rows)
+            for (key,) in rows:
+                found.update(by_key[key])
         return found
 
     def count(self) -> int:

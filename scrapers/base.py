@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from factcheck.errors import InvalidInput, StructureChanged
 from factcheck.models import Verdict, VerifiedItem
-from factcheck.urls import canonical_url
+from factcheck.urls import published_url
 from factcheck.verdicts import normalise
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -139,7 +139,7 @@ class SiteSource:
         fields.setdefault("language", self.language)
         raw = fields.get("verdict_raw") or ""
         fields.setdefault("verdict", self.verdict(raw))
-        return VerifiedItem(url=canonical_url(response_url), source=self.name, **fields)
+        return VerifiedItem(url=published_url(response_url), source=self.name, **fields)
 
     def drift(self, what: str, url: str) -> StructureChanged:
         """The error to raise when a page lacks ``what``: it names the source and the URL."""

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Tag
 from factcheck.claimreview import find_claimreviews, item_from_claimreview
 from factcheck.dates import parse_date
 from factcheck.models import Verdict, VerifiedItem
-from factcheck.urls import canonical_url
+from factcheck.urls import canonical_url, published_url
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def claimreview_items(
     nodes = claimreviews(doc)
     items: list[VerifiedItem] = []
     page = canonical_url(page_url)
+    shown = published_url(page_url)
     for n, node in enumerate(nodes):
         try:
             item = item_from_claimreview(node, source=source, fallback_url=page_url, overrides=overrides)
@@ -99,7 +100,7 @@ def claimreview_items(
             continue
         own = canonical_url(str(node.get("url") or page_url))
         if len(nodes) == 1 or own == page:
-            item.url = page if n == 0 or own != page else f"{page}?claimreview={n}"
+            item.url = shown if n == 0 or own != page else f"{shown}?claimreview={n}"
         if publisher and not item.publisher:
             item.publisher = publisher
         if title and (not item.title or item.title == item.claim):

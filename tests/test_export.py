@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from cli import cli
 from factcheck import FactChecker, InvalidInput
-from factcheck.export import export_items
+from factcheck.export import EXPORT_FORMATS, export_items
 from factcheck.importer import read_file
 from tests.fakes import HashEmbedder
 
@@ -97,3 +97,32 @@ def test_cli_export_and_import(sample_index: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0 and out.exists()
     result = runner.invoke(cli, ["--index", str(tmp_path / "none"), "export"])
     assert result.exit_code == 3 and result.stderr.startswith("Error: no index")
+
+
+def test_cli_check_and_export_cite_the_url_as_published(tmp_path: Path) -> None:
+    url = "https://www.komdigi.go.id/berita/pengumuman/detail/hoaks-x"
+    source = tmp_path / "items.jsonl"
+    source.write_text(json.dumps({
+        "url": f"{url}#baca", "title": "[HOAKS] Pendaftaran Bansos Lewat Tautan WhatsApp",
+        "publisher": "Komdigi", "date": "2024-05-02", "language": "id",
+    }), encoding="utf-8")
+    runner = CliRunner()
+    index = str(tmp_path / "idx")
+    result = runner.invoke(cli, ["--index", index, "import", str(source)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--index", index, "check", "--json",
+                                 "pendaftaran bansos lewat tautan whatsapp"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    cited = [hit["url"] for key in ("results", "matches", "others") for hit in data.get(key, [])]
+    assert cited == [url]
+    for fmt in EXPORT_FORMATS:
+        result = runner.invoke(cli, ["--index", index, "export", "--format", fmt])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        if fmt == "claimreview":
+            [node] = data["dataFeedElement"]
+            assert node["url"] == url and node["author"]["url"] == "https://www.komdigi.go.id/"
+        else:
+            [review] = data["claims"][0]["claimReview"]
+            assert review["url"] == url and review["publisher"]["site"] == "www.komdigi.go.id"

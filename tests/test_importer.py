@@ -165,3 +165,21 @@ def test_import_file_into_index(tmp_path: Path, embedder: object) -> None:
     second = fc.import_file(path)
     assert (first.new, second.new, second.unchanged) == (1, 0, 1)
     assert fc.check("kode rahasia listrik prabayar").best.item.url == CLAIMREVIEW["url"]  # type: ignore[union-attr]
+
+
+def test_imported_items_are_cited_as_published(tmp_path: Path, embedder: object) -> None:
+    url = "https://www.komdigi.go.id/berita/pengumuman/detail/hoaks-x"
+    record = {"url": f"{url}?utm_source=whatsapp", "title": "[HOAKS] Pendaftaran Bansos Lewat Tautan",
+              "publisher": "Komdigi", "date": "2024-05-02"}
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps(record), encoding="utf-8")
+    assert [i.url for i in read_file(first).items] == [url]
+    with FactChecker.open(tmp_path / "idx", create=True, embedder=embedder) as fc:  # type: ignore[arg-type]
+        assert fc.import_file(first).new == 1
+        hit = fc.check("pendaftaran bansos lewat tautan").best
+        assert hit is not None and hit.item.url == url and hit.to_dict()["url"] == url
+        # the same report through a link without www. is the same item, not a second one
+        second = tmp_path / "second.jsonl"
+        second.write_text(json.dumps({**record, "url": url.replace("www.", "")}), encoding="utf-8")
+        report = fc.import_file(second)
+        assert (report.new, report.unchanged, fc.store.count()) == (0, 1, 1)

@@ -8,7 +8,8 @@ import pytest
 
 from factcheck.errors import IndexCorrupt, IndexNotFound
 from factcheck.models import Verdict
-from factcheck.store import SCHEMA_VERSION, Filters, Store
+from factcheck.store import DB_NAME, SCHEMA_VERSION, Filters, Store
+from factcheck.urls import canonical_url
 
 from .conftest import SAMPLE
 
@@ -115,7 +116,57 @@ def test_upsert_canonicalises_urls_and_refuses_others() -> None:
     store.upsert([replace(SAMPLE[0], url="https://www.turnbackhoax.id/articles/1/?utm_source=wa")])
     report = store.upsert([replace(SAMPLE[0], url="https://turnbackhoax.id/articles/1")])
     assert report.unchanged == 1 and store.count() == 1
-    assert store.get_by_url("https://WWW.turnbackhoax.id/articles/1#x") is not None
+    item = store.get_by_url("https://WWW.turnbackhoax.id/articles/1#x")
+    assert item is not None and item.url == "https://turnbackhoax.id/articles/1"  # the latest
     with pytest.raises(InvalidInput, match="http"):
         store.upsert([replace(SAMPLE[1], url="file:///etc/passwd")])
     assert store.count() == 1
+
+
+KOMDIGI = "https://www.komdigi.go.id/berita/pengumuman/detail/hoaks-x"
+
+
+def test_items_keep_the_url_as_published_under_the_canonical_key() -> None:
+    store = Store.open(None)
+    first = store.upsert([replace(SAMPLE[1], url=f" {KOMDIGI}/?utm_source=wa#top")])
+    [(item_id, item)] = list(store.iter_items())
+    assert item.url == f"{KOMDIGI}/"  # www. and the trailing slash, less the tracking
+    assert store.get_items([item_id])[item_id].url == item.url
+    assert store.get_by_url("https://komdigi.go.id/berita/pengumuman/detail/hoaks-x") == item
+    assert store.conn.execute("SELECT url FROM items").fetchone()[0] == canonical_url(KOMDIGI)
+    assert store.known_urls([KOMDIGI, "http://komdigi.go.id/other"]) == {KOMDIGI}
+    # another spelling of the same link is the same row; only its URL is rewritten, in place
+    again = store.upsert([replace(SAMPLE[1], url=KOMDIGI)])
+    assert (again.new, again.updated, again.unchanged, again.changed_ids) == (0, 0, 1, [])
+    assert store.count() == 1 and first.changed_ids == [item_id]
+    assert store.get_by_url(KOMDIGI).url == KOMDIGI  # type: ignore[union-attr]
+    [(_, pending, _)] = store.pending_embeddings()
+    assert pending.url == KOMDIGI
+
+
+def test_schema_3_index_keeps_its_rows_and_learns_their_published_urls(
+    tmp_path: Path, embedder: object,
+) -> None:
+    from factcheck import FactChecker
+
+    canonical = canonical_url(KOMDIGI)
+    old = replace(SAMPLE[1], url=canonical)  # what schema 3 stored and showed
+    with FactChecker.open(tmp_path, create=True, embedder=embedder) as fc:  # type: ignore[arg-type]
+        fc.add_items([old, SAMPLE[0]])
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn.execute("ALTER TABLE items DROP COLUMN published_url")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with FactChecker.open(tmp_path, embedder=embedder) as fc:  # type: ignore[arg-type]
+        assert fc.store.schema_version == SCHEMA_VERSION
+        hit = fc.check(old.title).best
+        assert hit is not None and hit.item.url == canonical  # old rows show their key
+        assert fc.store.pending_embeddings() == []
+        embedded = embedder.embedded  # type: ignore[attr-defined]
+        report = fc.add_items([replace(old, url=KOMDIGI)])
+        assert (report.new, report.updated, report.unchanged) == (0, 0, 1)
+        assert embedder.embedded == embedded  # type: ignore[attr-defined]  # no re-embedding
+        hit = fc.check(old.title).best
+        assert hit is not None and hit.item.url == KOMDIGI
+        assert fc.store.get_by_url(SAMPLE[0].url).url == SAMPLE[0].url  # type: ignore[union-attr]

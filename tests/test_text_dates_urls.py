@@ -5,7 +5,7 @@ import pytest
 from factcheck.dates import parse_date
 from factcheck.models import Verdict
 from factcheck.text import detect_language, keyword_terms, strip_noise, tokens
-from factcheck.urls import canonical_url, is_http_url
+from factcheck.urls import canonical_url, is_http_url, published_url
 from factcheck.verdicts import from_rating, label_from_title, normalise, strip_label
 
 
@@ -82,3 +82,18 @@ def test_relative_and_zoned_dates() -> None:
     assert parse_date("4 jam lalu") is None
     assert parse_date("Rabu, 22 Juni 2022 11:16 WIB") == "2022-06-22"
     assert parse_date("2022-06-22T11:16:00+07:00") == "2022-06-22"
+
+
+def test_published_url_keeps_the_publishers_spelling() -> None:
+    link = " https://WWW.Komdigi.go.id:443/berita/detail/hoaks-x/?utm_source=wa&id=%207&fbclid=z#top "
+    shown = published_url(link)
+    assert shown == "https://www.komdigi.go.id/berita/detail/hoaks-x/?id=%207"
+    assert canonical_url(shown) == canonical_url(link)
+    # an AMP view is not the article; the trailing-slash convention of the link is kept
+    assert published_url("https://www.kompas.com/cekfakta/read/x/amp/") == (
+        "https://www.kompas.com/cekfakta/read/x/")
+    assert published_url("https://www.kompas.com/cekfakta/read/x/amp?amp=1") == (
+        "https://www.kompas.com/cekfakta/read/x")
+    assert published_url("http://127.0.0.1:8123/a/") == "http://127.0.0.1:8123/a/"
+    assert published_url("https://a.id") == "https://a.id/"
+    assert published_url(" ftp://a.id/x#y ") == "ftp://a.id/x#y"  # left for the caller to refuse
