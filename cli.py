@@ -13,6 +13,8 @@ and progress go to stderr. Library errors become one line on stderr and a docume
   5  a stored file is damaged beyond automatic repair, or a bundle fails its checksums
   6  a source failed during refresh, or a bundle download failed
   7  the HTTP API could not start (e.g. the port is in use)
+  8  check: the index cannot answer as it should (no vectors, model unloadable) and
+     keywords found nothing, so "no match" cannot be claimed; run 'factcheck reindex'
   75 another refresh holds the lock (try again later)
 """
 
@@ -29,14 +31,14 @@ from typing import Any
 import click
 
 from factcheck import FactChecker, FactcheckError, ImportFailed, IndexNotFound
-from factcheck.models import CheckResult, MessageResult, Tier
+from factcheck.i18n import UI_LANGUAGES, error_text, text, ui_language
+from factcheck.render import answer_lines, citation, clean, notice_text
 
-_TIER_HEADLINE = {
-    Tier.MATCH: "MATCH: a trusted source has already checked this claim.",
-    Tier.SUGGESTION: "POSSIBLY RELATED: similar verified items, but none clearly about this claim.",
-    Tier.NONE: "NO MATCH: no verified item in the index matches this claim. "
-               "Its source is not confirmed; do not share it as fact.",
-}
+
+def _ui_lang() -> str:
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_object(dict).get("ui_lang") if ctx and ctx.find_object(dict) else None
+    return chosen or ui_language()
 
 
 def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +49,10 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except FactcheckError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            # an error the catalogue has no sentence for stays English throughout, rather than
+            # an Indonesian prefix before an English line
+            lang = _ui_lang() if exc.key else "en"
+            click.echo(f"{text('error.prefix', lang)}: {clean(error_text(exc, lang))}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -66,8 +71,7 @@ def _open(ctx: click.Context, *, demo: bool = False, **kwargs: Any) -> FactCheck
         checker = FactChecker.open(ctx.obj["index"], **kwargs)
     ctx.call_on_close(checker.close)
     if checker.repaired:
-        click.echo(f"Note: the vector index was {checker.repaired}; rebuilt it from the store.",
-                   err=True)
+        click.echo(text("note.repaired", _ui_lang()), err=True)
     return checker
 
 
@@ -93,11 +97,15 @@ def _progress(label: str) -> Callable[[int, int], None] | None:
     help="Index directory [env FACTCHECK_HOME; default: the user data directory].",
 )
 @click.option("-v", "--verbose", count=True, help="Log more to stderr (-vv for debug).")
+@click.option("--ui-lang", "ui_lang", type=click.Choice(UI_LANGUAGES, case_sensitive=False),
+              help="Language of messages: id (default) or en [env FACTCHECK_UI_LANG, else the "
+                   "locale].")
 @click.pass_context
-def cli(ctx: click.Context, index: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, index: str | None, verbose: int, ui_lang: str | None) -> None:
     """Has a trusted fact-checker already verified this claim?"""
     ctx.ensure_object(dict)
     ctx.obj["index"] = index
+    ctx.obj["ui_lang"] = ui_lang.lower() if ui_lang else None
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
@@ -105,12 +113,15 @@ def cli(ctx: click.Context, index: str | None, verbose: int) -> None:
 @cli.command()
 @click.argument("claim", required=False)
 @click.option("-n", "--limit", default=5, show_default=True, help="Results to show (1-100).")
-@click.option("--publisher", multiple=True, help="Only items of this publisher (repeatable).")
+@click.option("--publisher", multiple=True,
+              help="Only items of this publisher (repeatable; case and punctuation are "
+                   "ignored and a prefix is enough: TurnBackHoax).")
 @click.option("--source", multiple=True, help="Only items from this source (repeatable).")
 @click.option("--verdict", multiple=True,
-              help="Only this normalised verdict: false, misleading, mixed, true, satire, "
-                   "unproven, unknown (repeatable).")
-@click.option("--lang", "languages", multiple=True, help="Only items in this language (id, en).")
+              help="Only this verdict class: false, misleading, mixed, true, satire, unproven, "
+                   "unknown, or a publisher's label such as hoaks (repeatable).")
+@click.option("--lang", "languages", multiple=True,
+              help="Only items in this language, an ISO 639-1 code (id, en).")
 @click.option("--max-age", help="Only items published within this age: 30d, 6w, 6m, 2y.")
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "dense"]), default="hybrid",
               show_default=True, help="Retrieval mode.")
@@ -118,82 +129,51 @@ def cli(ctx: click.Context, index: str | None, verbose: int) -> None:
 @click.option("--split/--no-split", default=None,
               help="Answer each claim of a long forwarded message separately (default: "
                    "automatic, when the text is long and holds two or more claims).")
+@click.option("--cite", is_flag=True,
+              help="Print only the citation to paste back into the chat.")
+@click.option("--ui-lang", "ui_lang", type=click.Choice(UI_LANGUAGES, case_sensitive=False),
+              help="Language of the answer: id (default) or en.")
+@click.option("--verbose", "show_scores", is_flag=True, help="Also show the raw scores.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @_fail_cleanly
 def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[str, ...],
           source: tuple[str, ...], verdict: tuple[str, ...], languages: tuple[str, ...],
-          max_age: str | None, mode: str, demo: bool, split: bool | None,
-          as_json: bool) -> None:
+          max_age: str | None, mode: str, demo: bool, split: bool | None, cite: bool,
+          ui_lang: str | None, show_scores: bool, as_json: bool) -> None:
     """Find verified items similar to CLAIM (or to standard input when CLAIM is - or absent).
 
     A pasted forwarded message (several paragraphs, links, "sebarkan!") is split into its
-    claims and each is answered; a single claim keeps the single-claim output and JSON schema.
+    claims and each is answered; the links it carries get a source check. A single claim
+    keeps the single-claim output and JSON schema.
 
     \b
       factcheck check "Vaksin COVID-19 mengandung chip pelacak"
+      factcheck check --cite "Vaksin MMR bikin anak jadi autis"
       echo "pesan berantai..." | factcheck check --json
-      factcheck check --split < forwarded.txt
     """
+    if ui_lang:
+        ctx.obj["ui_lang"] = ui_lang.lower()
+    lang = _ui_lang()
     if claim is None or claim == "-":
         if sys.stdin.isatty():
             raise click.UsageError("give a claim as an argument or on standard input")
         claim = sys.stdin.read()
     checker = _open(ctx, demo=demo)
-    filters: dict[str, Any] = dict(
-        publishers=publisher, sources=source, verdicts=verdict, languages=languages,
-        max_age=max_age, mode=mode,
+    answer = checker.answer(
+        claim, split=split, limit=limit, publishers=publisher, sources=source,
+        verdicts=verdict, languages=languages, max_age=max_age, mode=mode,
     )
-    if split is None:
-        from factcheck.claims import looks_like_message
-
-        split = looks_like_message(claim)
-    narrowed = any((publisher, source, verdict, languages, max_age))
-    if split:
-        message = checker.check_message(claim, limit=limit, **filters)
-        if as_json:
-            _emit_json(message.to_dict())
-        else:
-            _print_message(message, demo, narrowed)
-        return
-    result = checker.check(claim, limit=limit, **filters)
     if as_json:
-        _emit_json(result.to_dict())
-    else:
-        _print_result(result, demo, narrowed)
-
-
-def _print_message(message: MessageResult, demo: bool, narrowed: bool = False) -> None:
-    claims = len(message.claims)
-    click.echo(f"{claims} claim{'s' if claims != 1 else ''} found in the message.")
-    for n, (claim, result) in enumerate(zip(message.claims, message.results), start=1):
-        click.echo("")
-        click.echo(f"== Claim {n}/{claims}: {claim if len(claim) <= 200 else claim[:199] + '…'}")
-        _print_result(result, demo and n == 1, narrowed and n == 1)
-    if message.urls:
-        click.echo("")
-        click.echo("Links in the message (not checked): " + " ".join(message.urls))
-
-
-def _print_result(result: CheckResult, demo: bool, narrowed: bool = False) -> None:
-    click.echo(_TIER_HEADLINE[result.tier])
-    if demo:
-        click.echo("(demo sample: a few dozen real fact-checks, not a full index)", err=True)
-    if narrowed:
-        click.echo("(only items that pass the given filters were searched)", err=True)
-    if result.tier is Tier.NONE:
+        _emit_json(answer.to_dict(lang))
         return
-    for hit in result.hits:
-        item = hit.item
-        label = item.verdict_raw or "no label"
-        click.echo("")
-        click.echo(f"{hit.rank}. [{label} → {item.verdict.value}] {item.title}")
-        meta = " · ".join(filter(None, [item.publisher, item.published, item.url]))
-        click.echo(f"   {meta}")
-        data = hit.to_dict()
-        if data["snippet"] and data["snippet"] != item.title:
-            click.echo(f"   {data['snippet']}")
-        click.echo(f"   similarity {hit.dense:.3f} · score {hit.score:.3f}")
+    for notice in answer.notices:
+        click.echo(clean(notice_text(notice, lang)), err=True)
+    if cite:
+        click.echo(citation(answer, lang))
+        return
+    for line in answer_lines(answer, lang, verbose=show_scores):
+        click.echo(line)
 
 
 @cli.command(name="import")

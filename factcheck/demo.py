@@ -32,4 +32,5 @@ def open_demo(cache_dir: str | Path | None = None) -> FactChecker:
         checker = FactChecker.open(directory, create=True)
         if checker.store.count() == 0:
             checker.import_file(demo_path(), source="demo")
+    checker.demo = True
     return checker

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 
 class FactcheckError(Exception):
-    """Base of every error factcheck raises on purpose."""
+    """Base of every error factcheck raises on purpose.
+
+    ``key`` names the sentence in :mod:`factcheck.i18n` that says the same to a person in their
+    language, ``params`` fills it; ``str(error)`` stays the English line for logs.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, key: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 class InvalidInput(FactcheckError):
@@ -79,6 +88,13 @@ class FetchError(SourceError):
 
 class RobotsDisallowed(FetchError):
     """robots.txt of the host forbids the URL for our User-Agent; never retried."""
+
+
+class IndexUnusable(FactcheckError):
+    """The index cannot answer as it should (no vectors, model unloadable) and a keyword-only
+    search found nothing: saying "no match" then would be a claim the tool cannot back."""
+
+    exit_code = 8
 
 
 class StructureChanged(SourceError):

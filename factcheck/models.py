@@ -115,10 +115,27 @@ class CheckResult:
     #: Probability that the first hit is a fact-check of this claim (None when not re-ranked).
     confidence: float | None = None
     reranked: bool = False
+    #: Why the semantic side could not take part (``no_vectors``, ``model_unavailable``), when
+    #: it could not: the hits then come from keywords alone and none is called a match.
+    degraded: str | None = None
 
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+    @property
+    def matches(self) -> list[Hit]:
+        """The hits that answer the claim: the first one, and only under a match.
+
+        Confidence is calibrated for the first hit alone, so the hits after it are never
+        presented as answers, however close their scores.
+        """
+        return self.hits[:1] if self.tier is Tier.MATCH else []
+
+    @property
+    def others(self) -> list[Hit]:
+        """Every hit that is not an answer: leads to read, not verdicts about this claim."""
+        return self.hits[len(self.matches):]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,7 +145,9 @@ class CheckResult:
             "thresholds": self.thresholds,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "reranked": self.reranked,
-            "results": [h.to_dict() for h in self.hits],
+            "degraded": self.degraded,
+            "matches": [h.to_dict() for h in self.matches],
+            "others": [h.to_dict() for h in self.others],
         }
 
 

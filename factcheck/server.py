@@ -36,9 +36,10 @@ from indexes.faiss_index import FaissIndex
 from .api import FactChecker
 from .embedding import Embedder
 from .errors import (
-    EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexNotFound, InvalidInput,
-    ModelMismatch, ServeFailed, UnsafeURL,
+    EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexNotFound, IndexUnusable,
+    InvalidInput, ModelMismatch, ServeFailed, UnsafeURL,
 )
+from .i18n import UI_LANGUAGES, check_ui_language, error_text, ui_language
 from .store import Store
 from .trust import TrustList, check_source, load_trust_list, user_domain_files
 
@@ -61,6 +62,7 @@ class ServeOptions:
     idle_timeout: float = 30.0  # seconds a kept-alive connection may stay silent
     reload_interval: float = 5.0  # seconds between checks for a newer vector index
     query_cache: int = 1024  # query vectors kept: a viral message is asked about many times
+    ui_lang: str | None = None  # language of "message" and "citation"; None: env, then locale
 
 
 class HTTPError(Exception):
@@ -134,6 +136,7 @@ class FactcheckAPI:
             if self.options.query_cache > 0 else checker.embedder
         )
         self._openapi = json.dumps(openapi_schema(self.options)).encode()
+        self.ui_lang = ui_language(self.options.ui_lang)
         #: Read once: editing the user's trusted_domains.json takes a restart.
         self.trust: TrustList = load_trust_list(
             *user_domain_files(self._path.parent if self._path else None)
@@ -207,28 +210,32 @@ class FactcheckAPI:
     def handle(self, method: str, target: str, body: bytes | None = None,
                content_type: str = "") -> tuple[int, bytes]:
         """Answer one request; never raises."""
+        lang = self.ui_lang
         try:
-            status, payload = self._route(method, target, body, content_type)
+            lang = _request_ui_lang(target, self.ui_lang)
+            status, payload = self._route(method, target, body, content_type, lang)
             if isinstance(payload, bytes):
                 return status, payload
             return status, _dumps(payload)
         except HTTPError as exc:
             return exc.status, _error(exc.status, exc.code, exc.message)
         except UnsafeURL as exc:
-            return 400, _error(400, "unsafe_url", str(exc))
+            return 400, _error(400, "unsafe_url", error_text(exc, lang))
         except InvalidInput as exc:
-            return 400, _error(400, "invalid_input", str(exc))
+            return 400, _error(400, "invalid_input", error_text(exc, lang))
+        except IndexUnusable as exc:
+            return 503, _error(503, "index_unusable", error_text(exc, lang))
         except (IndexNotFound, EmbedderUnavailable, ModelMismatch) as exc:
-            return 503, _error(503, "unavailable", str(exc))
+            return 503, _error(503, "unavailable", error_text(exc, lang))
         except FactcheckError as exc:
             log.warning("request failed: %s", exc)
-            return 500, _error(500, type(exc).__name__, str(exc))
+            return 500, _error(500, type(exc).__name__, error_text(exc, lang))
         except Exception:  # the client gets one line, the log gets the traceback
             log.exception("unexpected error answering %s %s", method, target[:200])
             return 500, _error(500, "internal_error", "internal error; see the server log")
 
     def _route(self, method: str, target: str, body: bytes | None,
-               content_type: str) -> tuple[int, Any]:
+               content_type: str, lang: str) -> tuple[int, Any]:
         if len(target) > self.options.max_url_chars:
             raise HTTPError(414, "uri_too_long",
                             f"the request URL is longer than {self.options.max_url_chars} bytes")
@@ -262,7 +269,7 @@ class FactcheckAPI:
                     "items": reader.store.count(), "vectors": len(reader.index),
                 }
         if path == "/source":
-            params = _params(query, {"url"})
+            params = _params(query, {"url", "ui_lang"})
             url = _one(params, "url", required=True)
             with self.reader() as reader:
                 return 200, check_source(url, reader, trust=self.trust).to_dict()
@@ -270,7 +277,7 @@ class FactcheckAPI:
             params = self._json_body(body, content_type)
         else:
             params = _params(query, set(CHECK_PARAMS))
-        return 200, self._check(params)
+        return 200, self._check(params, lang)
 
     def _json_body(self, body: bytes | None, content_type: str) -> dict[str, list[str]]:
         if content_type.split(";")[0].strip().lower() != "application/json":
@@ -288,12 +295,13 @@ class FactcheckAPI:
         for key, value in data.items():
             key = "q" if key == "text" else key
             values = value if isinstance(value, list) else [value]
-            if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+            if not all(isinstance(v, (str, int)) for v in values):
                 raise HTTPError(400, "invalid_input", f"{key} must be a string or a list of them")
-            params.setdefault(key, []).extend(str(v) for v in values)
+            params.setdefault(key, []).extend(
+                str(v).lower() if isinstance(v, bool) else str(v) for v in values)
         return params
 
-    def _check(self, params: dict[str, list[str]]) -> dict[str, Any]:
+    def _check(self, params: dict[str, list[str]], lang: str) -> dict[str, Any]:
         options = self.options
         q = _one(params, "q", required=True)
         if len(q) > options.max_query_chars:
@@ -303,16 +311,38 @@ class FactcheckAPI:
         mode = _one(params, "mode") or "hybrid"
         if mode not in MODES:
             raise InvalidInput(f"unknown mode {mode!r}: use {', '.join(MODES)}")
+        split = _flag(_one(params, "split"), "split")
+        if _one(params, "ui_lang"):
+            lang = check_ui_language(_one(params, "ui_lang"))
         with self.reader() as reader:
-            result = reader.check(
-                q, limit=limit, publishers=_many(params, "publisher"),
+            answer = reader.answer(
+                q, split=split, limit=limit, publishers=_many(params, "publisher"),
                 sources=_many(params, "source"), verdicts=_many(params, "verdict"),
                 languages=_many(params, "lang"), max_age=_one(params, "max_age"), mode=mode,
             )
-        return result.to_dict()
+        return answer.to_dict(lang)
 
 
-CHECK_PARAMS = ("q", "limit", "publisher", "source", "verdict", "lang", "max_age", "mode")
+CHECK_PARAMS = ("q", "limit", "publisher", "source", "verdict", "lang", "max_age", "mode",
+                "split", "ui_lang")
+
+
+def _request_ui_lang(target: str, default: str) -> str:
+    """``ui_lang`` of the query string (POST bodies may carry it too), else the server's."""
+    values = parse_qs(urlsplit(target).query, max_num_fields=100).get("ui_lang", [])
+    return check_ui_language(values[-1]) if values and values[-1].strip() else default
+
+
+def _flag(value: str, name: str) -> bool | None:
+    """``true``/``false`` (also 1/0, yes/no); empty means "decide from the text"."""
+    if not value:
+        return None
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInput(f"{name} must be true or false, not {value[:20]!r}")
 
 
 def _params(query: dict[str, list[str]], allowed: set[str]) -> dict[str, list[str]]:

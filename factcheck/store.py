@@ -560,12 +560,15 @@ class Store:
         with self.transaction():
             self._put_rows("second_vectors", ids, hashes, np.ascontiguousarray(vectors, dtype="<f2"))
 
-    def _pending(self, table: str, limit: int | None = None) -> list[tuple[int, VerifiedItem, str]]:
+    def _pending(
+        self, table: str, limit: int | None = None, everything: bool = False,
+    ) -> list[tuple[int, VerifiedItem, str]]:
         """Items with no row in the vector ``table`` (one of ours), or a row for older content."""
+        where = "1" if everything else "v.item_id IS NULL OR v.content_hash != items.content_hash"
         sql = (
             f"SELECT items.id, items.content_hash, {', '.join('items.' + c for c in _ITEM_COLUMNS)} "
             f"FROM items LEFT JOIN {table} AS v ON v.item_id = items.id "
-            "WHERE v.item_id IS NULL OR v.content_hash != items.content_hash ORDER BY items.id"
+            f"WHERE {where} ORDER BY items.id"
         )
         if limit:
             sql += f" LIMIT {int(limit)}"
@@ -603,6 +606,26 @@ class Store:
     def clear_vectors(self) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM embeddings")
+            self._bump_vectors_version()
+
+    def all_embedding_inputs(self) -> list[tuple[int, VerifiedItem, str]]:
+        """Every item with its content hash: what a re-embedding with another model needs."""
+        return self._pending("embeddings", everything=True)
+
+    def replace_vectors(
+        self, model: str, dim: int, ids: Sequence[int], hashes: Sequence[str],
+        vectors: np.ndarray,
+    ) -> None:
+        """Swap in a whole new set of vectors and the model that made them, in one transaction.
+
+        A re-embedding computes everything aside and calls this last, so an embedder that fails
+        half-way (or a Ctrl-C) leaves the index answering with its old model and vectors.
+        """
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM embeddings")
+            self._put_rows("embeddings", ids, hashes, np.ascontiguousarray(vectors, dtype="<f4"))
+            self.set_meta("model", model)
+            self.set_meta("dim", str(dim))
             self._bump_vectors_version()
 
     def _bump_vectors_version(self) -> None:
@@ -650,12 +673,19 @@ class Store:
 
     # -- statistics ---------------------------------------------------------------------
 
+    FACETS = ("source", "publisher", "verdict", "language")
+
+    def facet_counts(self, column: str) -> dict[str, int]:
+        """Items per stored value of a filterable column, most common first."""
+        if column not in self.FACETS:
+            raise ValueError(f"not a facet column: {column}")
+        rows = self.conn.execute(
+            f"SELECT {column}, count(*) FROM items GROUP BY {column} ORDER BY count(*) DESC"
+        )
+        return {str(k or ""): int(n) for k, n in rows}
+
     def stats(self) -> dict[str, object]:
-        def grouped(column: str) -> dict[str, int]:
-            rows = self.conn.execute(
-                f"SELECT {column}, count(*) FROM items GROUP BY {column} ORDER BY count(*) DESC"
-            )
-            return {str(k or ""): int(n) for k, n in rows}
+        grouped = self.facet_counts
 
         newest = self.conn.execute("SELECT max(published) FROM items").fetchone()[0]
         return {

@@ -47,3 +47,34 @@ class HashEmbedder:
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts)
+
+
+class FailingHalfwayEmbedder(HashEmbedder):
+    """Loads, then dies after a few batches: a re-embedding interrupted half-way."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=32, model_id="test-failing")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if self.calls >= 1:  # the first call (the probe) works, the run does not
+            raise RuntimeError("out of memory in the middle of the run")
+        return self._encode(texts)
+
+
+class UnloadableEmbedder(HashEmbedder):
+    """Stands for a model whose weights are gone: every query fails as 'unavailable'."""
+
+    def __init__(self) -> None:
+        super().__init__(model_id="test-hash")
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        from factcheck.errors import EmbedderUnavailable
+
+        raise EmbedderUnavailable("cannot load the model test-hash: weights missing")
+
+
+class SmallHashEmbedder(HashEmbedder):
+    """Another model for ``reindex --model``: other vectors, another dimension."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=32, model_id="test-small")

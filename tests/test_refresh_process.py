@@ -127,7 +127,7 @@ def test_missing_or_corrupt_vector_index_is_rebuilt_with_a_message(
         site.publish(6)
         create_index(index)
         site.write_config(config, FETCH)
-        runner = CliRunner()
+        runner = CliRunner(env={"FACTCHECK_UI_LANG": "id"})
         first = runner.invoke(cli, ["--index", str(index), "refresh", "--config", str(config)])
         assert first.exit_code == 0, first.output
         vectors = index / "vectors.faiss"
@@ -140,7 +140,8 @@ def test_missing_or_corrupt_vector_index_is_rebuilt_with_a_message(
 
         looked_up = runner.invoke(cli, ["--index", str(index), "check", site.articles[0].title])
         assert looked_up.exit_code == 0, looked_up.output
-        assert "Note: the vector index was" in looked_up.stderr and "rebuilt it from the store" in looked_up.stderr
+        assert "Catatan: berkas indeks vektor" in looked_up.stderr
+        assert "dibangun ulang dari penyimpanan" in looked_up.stderr
         assert site.url(site.articles[0]) in looked_up.stdout
 
         # the same damage found by a refresh is reported in its JSON report, and nothing is lost

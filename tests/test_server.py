@@ -33,7 +33,7 @@ def _start(checker: FactChecker, options: ServeOptions | None = None) -> APIServ
 @pytest.fixture
 def server(sample_checker: FactChecker) -> Iterator[APIServer]:
     options = ServeOptions(max_limit=10, max_query_chars=500, max_body_bytes=2048,
-                           max_url_chars=4096, reload_interval=0.0)
+                           max_url_chars=4096, reload_interval=0.0, ui_lang="en")
     srv = _start(sample_checker, options)
     yield srv
     srv.shutdown()
@@ -66,28 +66,33 @@ def test_health_root_and_openapi(client: httpx.Client) -> None:
     assert json.dumps(openapi_schema())
 
 
+def hits(data: dict) -> list[dict]:
+    """Every hit of a single-claim answer in rank order: the matches, then the others."""
+    return data["matches"] + data["others"]
+
+
 def test_check_and_filters(client: httpx.Client) -> None:
     data = client.get("/check", params={"q": "vaksin covid chip pelacak"}).json()
-    assert data["results"][0]["url"].startswith("https://turnbackhoax.id/")
-    assert data["status"] in ("match", "suggestion", "none") and len(data["results"]) <= 5
+    assert hits(data)[0]["url"].startswith("https://turnbackhoax.id/")
+    assert data["status"] in ("match", "suggestion", "none") and len(hits(data)) <= 5
     data = client.get("/check", params={"q": "kuota gratis", "limit": 2}).json()
-    assert len(data["results"]) <= 2
+    assert len(hits(data)) <= 2
     data = client.get("/check", params=[("q", "video"), ("lang", "en")]).json()
-    assert {r["language"] for r in data["results"]} <= {"en"}
+    assert {r["language"] for r in hits(data)} <= {"en"}
     data = client.get("/check", params={"q": "banjir jakarta", "verdict": "misleading,true"}).json()
-    assert [r["verdict"] for r in data["results"]] == ["misleading"]
+    assert [r["verdict"] for r in hits(data)] == ["misleading"]
     data = client.get("/check", params=[("q", "kuota"), ("publisher", "Komdigi"),
                                         ("publisher", "Tempo")]).json()
-    assert {r["publisher"] for r in data["results"]} <= {"Komdigi", "Tempo"}
-    assert data["results"]
+    assert {r["publisher"] for r in hits(data)} <= {"Komdigi", "Tempo"}
+    assert hits(data)
     data = client.get("/check", params={"q": "moon landing", "max_age": "1d"}).json()
-    assert data["results"] == []
+    assert hits(data) == []
 
 
 def test_post_check(client: httpx.Client) -> None:
     data = client.post("/check", json={"text": "Kominfo bagi kuota internet gratis 100 GB",
                                        "limit": 3, "verdict": ["false"]}).json()
-    assert "kominfo" in data["results"][0]["url"]
+    assert "kominfo" in hits(data)[0]["url"]
     message = _error(client.post("/check", content=b"q=x",
                                  headers={"content-type": "text/plain"}), 415)
     assert "application/json" in message
@@ -157,7 +162,7 @@ def test_concurrent_clients(server: APIServer) -> None:
     expected: dict[str, str] = {}
     with httpx.Client(base_url=server.url, trust_env=False) as c:
         for q in queries:
-            expected[q] = c.get("/check", params={"q": q}).json()["results"][0]["url"]
+            expected[q] = hits(c.get("/check", params={"q": q}).json())[0]["url"]
     failures: list[str] = []
 
     def worker(n: int) -> None:
@@ -169,7 +174,7 @@ def test_concurrent_clients(server: APIServer) -> None:
                     ok = r.status_code == 200 and r.json()["kind"] == "news"
                 else:
                     r = c.get("/check", params={"q": q})
-                    ok = r.status_code == 200 and r.json()["results"][0]["url"] == expected[q]
+                    ok = r.status_code == 200 and hits(r.json())[0]["url"] == expected[q]
                 if not ok:
                     failures.append(f"{r.status_code} {r.text[:200]}")
 
@@ -217,7 +222,7 @@ def test_follows_a_refresh_by_another_process(server: APIServer, client: httpx.C
     health = client.get("/health").json()
     assert (health["items"], health["vectors"]) == (6, 6)
     data = client.get("/check", params={"q": "gempa megathrust", "mode": "dense"}).json()
-    assert data["results"][0]["url"].endswith("99-gempa")
+    assert hits(data)[0]["url"].endswith("99-gempa")
 
 
 def test_unexpected_error_is_one_json_line(server: APIServer, client: httpx.Client,
@@ -295,8 +300,8 @@ def test_api_answers_exactly_like_the_library(sample_checker: FactChecker) -> No
     try:
         with httpx.Client(base_url=server.url, trust_env=False, timeout=10) as client:
             for q in ("kuota internet gratis Kominfo", "video banjir Jakarta rekaman lama"):
-                expected = sample_checker.check(q, limit=3).to_dict()
-                got = client.get("/check", params={"q": q, "limit": 3}).json()
+                expected = sample_checker.answer(q, limit=3).to_dict("id")
+                got = client.get("/check", params={"q": q, "limit": 3, "ui_lang": "id"}).json()
                 assert got["reranked"] is True
                 assert got == json.loads(json.dumps(expected))
     finally:

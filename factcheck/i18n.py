@@ -1,0 +1,290 @@
+"""Every sentence factcheck shows a person, in Indonesian and English, in one table.
+
+The readers are Indonesian civil servants first, so Indonesian is the default and English the
+alternative; a third language is one more column. A small table is enough: the texts are a few
+dozen short sentences with named ``{placeholders}``, and keeping them together lets a test
+check that both languages have every key and the same placeholders. Data (JSON keys, verdict
+classes, status codes) is never translated, only what a person reads.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from .models import Verdict
+
+UI_LANGUAGES = ("id", "en")
+DEFAULT_UI_LANGUAGE = "id"
+ENV_UI_LANG = "FACTCHECK_UI_LANG"
+_LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+#: key -> {language: text}. Placeholders are ``str.format`` fields.
+CATALOGUE: dict[str, dict[str, str]] = {
+    # -- tiers ------------------------------------------------------------------------------
+    "tier.match": {
+        "id": "COCOK: sumber tepercaya sudah memeriksa klaim ini.",
+        "en": "MATCH: a trusted source has already checked this claim.",
+    },
+    "tier.suggestion": {
+        "id": "MUNGKIN TERKAIT: ada cek fakta yang mirip, tetapi tidak ada yang jelas membahas "
+              "klaim ini.",
+        "en": "POSSIBLY RELATED: similar verified items, but none clearly about this claim.",
+    },
+    "tier.none": {
+        "id": "TIDAK ADA YANG COCOK: belum ada cek fakta di indeks yang membahas klaim ini. "
+              "Sumbernya belum jelas; jangan bagikan sebagai fakta.",
+        "en": "NO MATCH: no verified item in the index matches this claim. Its source is not "
+              "confirmed; do not share it as fact.",
+    },
+    "tier.unchecked": {
+        "id": "BELUM DAPAT DIPASTIKAN: pencarian makna tidak tersedia, hanya kata kunci yang "
+              "dicari. Hasil di bawah perlu Anda baca sendiri.",
+        "en": "CANNOT CONFIRM: semantic search is unavailable, only keywords were searched. "
+              "Read the results below yourself.",
+    },
+    # -- sections and lines -----------------------------------------------------------------
+    "section.matches": {"id": "Cek fakta untuk klaim ini:", "en": "The fact-check of this claim:"},
+    "section.others": {
+        "id": "Hasil lain (belum tentu membahas klaim ini):",
+        "en": "Other results (not necessarily about this claim):",
+    },
+    "section.related": {"id": "Hasil yang mungkin terkait:", "en": "Possibly related results:"},
+    "message.claims": {
+        "id": "{count} klaim ditemukan dalam pesan.",
+        "en": "{count} claim(s) found in the message.",
+    },
+    "message.summary": {
+        "id": "{count} klaim ditemukan dalam pesan: {match} cocok, {suggestion} mungkin terkait, "
+              "{none} tidak ada yang cocok.",
+        "en": "{count} claims found in the message: {match} matched, {suggestion} possibly "
+              "related, {none} not matched.",
+    },
+    "message.claim": {"id": "== Klaim {n}/{total}: {claim}", "en": "== Claim {n}/{total}: {claim}"},
+    "links.header": {"id": "Tautan dalam pesan:", "en": "Links in the message:"},
+    "link.refused": {"id": "tidak diperiksa: {reason}", "en": "not checked: {reason}"},
+    "hit.scores": {
+        "id": "kemiripan {dense} · skor {score} · kata kunci {keyword}",
+        "en": "similarity {dense} · score {score} · keyword {keyword}",
+    },
+    "hit.no_date": {"id": "tanpa tanggal", "en": "undated"},
+    "hit.no_publisher": {"id": "penerbit tidak diketahui", "en": "unknown publisher"},
+    # -- notes and warnings -----------------------------------------------------------------
+    "note.demo": {
+        "id": "(contoh demo: beberapa puluh cek fakta nyata, bukan indeks lengkap)",
+        "en": "(demo sample: a few dozen real fact-checks, not a full index)",
+    },
+    "note.filters": {
+        "id": "(hanya item yang lolos filter yang dicari: {filters})",
+        "en": "(only items that pass the filters were searched: {filters})",
+    },
+    "note.repaired": {
+        "id": "Catatan: berkas indeks vektor hilang, rusak atau tertinggal; sudah dibangun "
+              "ulang dari penyimpanan.",
+        "en": "Note: the vector index file was missing, damaged or behind; rebuilt it from the "
+              "store.",
+    },
+    "warn.keyword_only": {
+        "id": "Peringatan: pencarian makna tidak tersedia ({reason}); hanya kata kunci yang "
+              "dicari, jadi tidak ada hasil yang dinyatakan cocok. Jalankan 'factcheck reindex'.",
+        "en": "Warning: semantic search is unavailable ({reason}); only keywords were searched, "
+              "so no result is called a match. Run 'factcheck reindex'.",
+    },
+    "warn.vectors_missing": {
+        "id": "Peringatan: {missing} dari {total} item belum punya vektor dan hanya dicari "
+              "dengan kata kunci. Jalankan 'factcheck reindex'.",
+        "en": "Warning: {missing} of {total} items have no vector yet and were searched by "
+              "keyword only. Run 'factcheck reindex'.",
+    },
+    "reason.no_vectors": {"id": "indeks belum punya vektor", "en": "the index has no vectors"},
+    "reason.model_unavailable": {
+        "id": "model {model} tidak dapat dimuat", "en": "the model {model} cannot be loaded",
+    },
+    # -- citations --------------------------------------------------------------------------
+    "cite.match": {
+        "id": "Sudah dicek: {publisher} ({date}) menilai klaim ini {verdict}.\n{title}\n{url}",
+        "en": "Checked: {publisher} ({date}) rated this claim {verdict}.\n{title}\n{url}",
+    },
+    "cite.suggestion": {
+        "id": "Belum ada cek fakta yang jelas membahas klaim ini. Yang mungkin terkait: "
+              "{publisher} ({date}), {verdict}: {title}\n{url}\n"
+              "Pastikan sumbernya jelas sebelum membagikan (SE Menpan RB No. 137/2018).",
+        "en": "No fact-check clearly about this claim yet. Possibly related: {publisher} "
+              "({date}), {verdict}: {title}\n{url}\n"
+              "Make sure its source is clear before sharing (Menpan RB circular SE 137/2018).",
+    },
+    "cite.none": {
+        "id": "Belum ada sumber tepercaya yang memverifikasi klaim ini. Sesuai SE Menpan RB "
+              "No. 137/2018, ASN hanya boleh membagikan informasi yang jelas sumbernya dan dapat "
+              "dipastikan kebenarannya: jangan teruskan pesan ini sebagai fakta.",
+        "en": "No trusted source has verified this claim yet. Under Menpan RB circular SE "
+              "137/2018, civil servants may share only information whose source is clear and "
+              "whose truth can be verified: do not forward it as fact.",
+    },
+    "cite.unchecked": {
+        "id": "Klaim ini belum dapat dipastikan: pencarian cek fakta tidak lengkap. Jangan "
+              "teruskan sebagai fakta sampai sumbernya jelas (SE Menpan RB No. 137/2018).",
+        "en": "This claim cannot be confirmed yet: the fact-check search was incomplete. Do not "
+              "forward it as fact until its source is clear (Menpan RB circular SE 137/2018).",
+    },
+    "cite.claim": {"id": "Klaim {n}: {claim}", "en": "Claim {n}: {claim}"},
+    "cite.link": {"id": "Tautan {url}: {summary}", "en": "Link {url}: {summary}"},
+    # -- errors -----------------------------------------------------------------------------
+    "error.prefix": {"id": "Galat", "en": "Error"},
+    "error.empty_claim": {"id": "klaimnya kosong", "en": "the claim is empty"},
+    "error.claim_too_long": {
+        "id": "klaim lebih panjang dari {max} karakter",
+        "en": "the claim is longer than {max} characters",
+    },
+    "error.limit": {
+        "id": "jumlah hasil harus antara 1 dan {max}", "en": "limit must be between 1 and {max}",
+    },
+    "error.mode": {
+        "id": "mode {value} tidak dikenal: gunakan hybrid, keyword atau dense",
+        "en": "unknown mode {value}: use hybrid, keyword or dense",
+    },
+    "error.max_age": {
+        "id": "batas umur {value} tidak valid: gunakan misalnya 30d, 6w, 6m atau 2y (paling lama "
+              "{max_years} tahun)",
+        "en": "bad maximum age {value}: use e.g. 30d, 6w, 6m or 2y (at most {max_years} years)",
+    },
+    "error.verdict": {
+        "id": "kelas putusan {value} tidak dikenal: gunakan {allowed}, atau label penerbit "
+              "seperti hoaks, salah, keliru",
+        "en": "unknown verdict class {value}: use {allowed}, or a publisher's label such as "
+              "hoaks, salah, keliru",
+    },
+    "error.language": {
+        "id": "kode bahasa {value} tidak valid: gunakan kode ISO 639-1 seperti id atau en",
+        "en": "malformed language {value}: use an ISO 639-1 code such as id or en",
+    },
+    "error.filter_unmatched": {
+        "id": "tidak ada item dengan {field} {value} di indeks ini; yang ada: {available}",
+        "en": "no item in this index has {field} {value}; it holds: {available}",
+    },
+    "error.index_unusable": {
+        "id": "indeks ini tidak dapat menjawab dengan benar: {reason}, dan kata kunci tidak "
+              "menemukan apa pun. Jalankan 'factcheck reindex' (atau 'factcheck reindex --model "
+              "MODEL').",
+        "en": "this index cannot answer as it should: {reason}, and the keywords found nothing. "
+              "Run 'factcheck reindex' (or 'factcheck reindex --model MODEL').",
+    },
+    "error.ui_lang": {
+        "id": "bahasa tampilan {value} tidak tersedia: gunakan {allowed}",
+        "en": "UI language {value} is not available: use {allowed}",
+    },
+    "field.publisher": {"id": "penerbit", "en": "publisher"},
+    "field.source": {"id": "sumber", "en": "source"},
+    "field.language": {"id": "bahasa", "en": "language"},
+    "field.verdict": {"id": "kelas putusan", "en": "verdict class"},
+}
+
+#: The plain word for each normalised verdict class, shown beside the publisher's own label.
+VERDICT_WORDS: dict[Verdict, dict[str, str]] = {
+    Verdict.FALSE: {"id": "salah", "en": "false"},
+    Verdict.MISLEADING: {"id": "menyesatkan", "en": "misleading"},
+    Verdict.MIXED: {"id": "sebagian benar", "en": "partly true"},
+    Verdict.TRUE: {"id": "benar", "en": "true"},
+    Verdict.SATIRE: {"id": "satire/parodi", "en": "satire"},
+    Verdict.UNPROVEN: {"id": "belum terbukti", "en": "unproven"},
+    Verdict.UNKNOWN: {"id": "tanpa kelas", "en": "unclassified"},
+}
+
+_MONTHS = {
+    "id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+           "September", "Oktober", "November", "Desember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+}
+
+
+def ui_language(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The language to talk to a person in: explicit choice, ``$FACTCHECK_UI_LANG``, the locale.
+
+    An explicit value that is not available is bad input; an environment or locale that names
+    another language (``fr_FR``, ``C``) falls back to Indonesian, the readers' language.
+    """
+    if explicit:
+        return check_ui_language(explicit)
+    env = os.environ if environ is None else environ
+    chosen = env.get(ENV_UI_LANG, "").strip()
+    if chosen:
+        return _language_of(chosen) or DEFAULT_UI_LANGUAGE
+    for var in _LOCALE_VARS:
+        value = env.get(var, "").strip()
+        if value:  # the first set variable decides, as the C library does
+            return _language_of(value) or DEFAULT_UI_LANGUAGE
+    return DEFAULT_UI_LANGUAGE
+
+
+def check_ui_language(value: str) -> str:
+    found = _language_of(value)
+    if found is None:
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"UI language {value[:20]!r} is not available: use {', '.join(UI_LANGUAGES)}",
+            key="error.ui_lang", value=repr(value[:20]), allowed=", ".join(UI_LANGUAGES),
+        )
+    return found
+
+
+def _language_of(value: str) -> str | None:
+    code = value.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
+    return code if code in UI_LANGUAGES else None
+
+
+def text(key: str, lang: str, **params: Any) -> str:
+    """The catalogue sentence ``key`` in ``lang`` with its placeholders filled."""
+    entry = CATALOGUE[key]
+    return (entry.get(lang) or entry[DEFAULT_UI_LANGUAGE]).format(**params)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def verdict_word(verdict: Verdict, lang: str) -> str:
+    words = VERDICT_WORDS[verdict]
+    return words.get(lang) or words[DEFAULT_UI_LANGUAGE]
+
+
+def verdict_label(raw: str, verdict: Verdict, lang: str) -> str:
+    """The publisher's label with the plain class word: ``HOAKS (salah)``, ``SALAH``."""
+    word = verdict_word(verdict, lang)
+    label = " ".join((raw or "").split())
+    if not label:
+        return word.upper()
+    if label.casefold() == word.casefold():
+        return label
+    return f"{label} ({word})"
+
+
+def format_date(value: str | None, lang: str) -> str:
+    """``2026-05-04`` as ``4 Mei 2026``; anything unparseable as it is."""
+    if not value:
+        return text("hit.no_date", lang)
+    head = value[:10]
+    try:
+        year, month, day = (int(p) for p in head.split("-"))
+        name = _MONTHS.get(lang, _MONTHS[DEFAULT_UI_LANGUAGE])[month - 1]
+    except (ValueError, IndexError):
+        return value
+    return f"{day} {name} {year}"
+
+
+def error_text(exc: BaseException, lang: str) -> str:
+    """An error as one line in ``lang``: the catalogue's sentence when the error names one."""
+    key = getattr(exc, "key", None)
+    params = dict(getattr(exc, "params", None) or {})
+    for name, value in list(params.items()):  # ``field_key="field.publisher"`` -> ``field``
+        if name.endswith("_key") and isinstance(value, str) and value in CATALOGUE:
+            params[name[:-4]] = text(value, lang)
+    if key and key in CATALOGUE:
+        try:
+            return text(key, lang, **params)
+        except (KeyError, IndexError):  # pragma: no cover - a test checks the placeholders
+            pass
+    return str(exc)
