@@ -384,24 +384,24 @@ def source(ctx: click.Context, url: str, domains_file: str | None, as_json: bool
     public_http_url(url)  # refuse a bad link before opening anything
     try:
         checker: FactChecker | None = _open(ctx)
-    except IndexNotFound as exc:
-        click.echo(f"Note: {str(exc).split(':')[0]}; answering from the domain list only.",
-                   err=True)
+    except IndexNotFound:
+        click.echo(text("note.no_index", _ui_lang()), err=True)
         checker = None
     trust = None
     if domains_file:
         index_dir = checker.store.path.parent if checker and checker.store.path else None
         trust = load_trust_list(*user_domain_files(index_dir), domains_file)
     report = check_source(url, checker, trust=trust)
+    lang = _ui_lang()
     if as_json:
-        _emit_json(report.to_dict())
+        _emit_json(report.to_dict(lang))
         return
-    click.echo(report.summary())
-    for title, refs in (("Quoted in", report.quoted_in),
-                        (f"Published on {report.domain} ({report.domain_items})",
-                         report.domain_examples),
-                        (f"Mentioning {report.domain} ({report.mentions})",
-                         report.mention_examples)):
+    click.echo(clean(report.summary(lang)))
+    for title, refs in ((text("source.quoted_in", lang), report.quoted_in),
+                        (text("source.published_on", lang, domain=report.domain,
+                              count=report.domain_items), report.domain_examples),
+                        (text("source.mentioning", lang, domain=report.domain,
+                              count=report.mentions), report.mention_examples)):
         if refs:
             click.echo(f"\n{title}:")
             for ref in refs:

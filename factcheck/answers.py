@@ -43,10 +43,10 @@ class LinkCheck:
     #: Why the link was not looked up (not http(s), a private host, unreadable).
     refused: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         if self.report is None:
             return {"url": self.url, "checked": False, "refused": self.refused}
-        return {"url": self.url, "checked": True, **self.report.to_dict()}
+        return {"url": self.url, "checked": True, **self.report.to_dict(lang)}
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Answer:
         common = {
             "message": headline(self, lang),
             "citation": citation(self, lang),
-            "links": [link.to_dict() for link in self.links],
+            "links": [link.to_dict(lang) for link in self.links],
             "notices": [n.to_dict(lang) for n in self.notices],
             "ui_lang": lang,
         }

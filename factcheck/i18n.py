@@ -86,6 +86,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Note: the vector index file was missing, damaged or behind; rebuilt it from the "
               "store.",
     },
+    "note.no_index": {
+        "id": "Catatan: tidak ada indeks di sini; jawaban hanya dari daftar domain.",
+        "en": "Note: there is no index here; answering from the domain list only.",
+    },
     "warn.keyword_only": {
         "id": "Peringatan: pencarian makna tidak tersedia ({reason}); hanya kata kunci yang "
               "dicari, jadi tidak ada hasil yang dinyatakan cocok. Jalankan 'factcheck reindex'.",
@@ -131,6 +135,52 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "cite.claim": {"id": "Klaim {n}: {claim}", "en": "Claim {n}: {claim}"},
     "cite.link": {"id": "Tautan {url}: {summary}", "en": "Link {url}: {summary}"},
+    # -- the source check of a link ---------------------------------------------------------
+    "source.government": {
+        "id": "{host} adalah domain resmi pemerintah ({name}).",
+        "en": "{host} is an official government domain ({name}).",
+    },
+    "source.factchecker": {
+        "id": "{host} adalah pemeriksa fakta yang diakui ({name}).",
+        "en": "{host} is a recognised fact-checker ({name}).",
+    },
+    "source.news": {
+        "id": "{host} adalah media berita yang diakui ({name}).",
+        "en": "{host} is a recognised news outlet ({name}).",
+    },
+    "source.unknown": {
+        "id": "{host} bukan domain resmi, pemeriksa fakta, atau media berita yang diakui.",
+        "en": "{host} is not a recognised official, fact-checking or news domain.",
+    },
+    "source.lookalike": {
+        "id": "Peringatan: domain ini meniru {imitates}, tetapi bukan domain itu.",
+        "en": "Warning: it imitates {imitates} but is not that domain.",
+    },
+    "source.indexed": {
+        "id": "Tautan ini sendiri adalah cek fakta yang tersimpan (putusan atas klaimnya: "
+              "{verdict}).",
+        "en": "The link is itself a stored fact-check (verdict on its claim: {verdict}).",
+    },
+    "source.quoted_as_source": {
+        "id": "Tautan ini dikutip dalam {count} cek fakta tersimpan sebagai sumber klaim yang "
+              "diperiksa.",
+        "en": "It is quoted in {count} stored fact-check(s), as the checked claim's source.",
+    },
+    "source.quoted_as_reference": {
+        "id": "Tautan ini dikutip dalam {count} cek fakta tersimpan sebagai rujukan.",
+        "en": "It is quoted in {count} stored fact-check(s), as a reference.",
+    },
+    "source.not_quoted": {
+        "id": "Tidak ada cek fakta tersimpan yang mengutip tautan persis ini.",
+        "en": "No stored fact-check quotes this exact link.",
+    },
+    "source.quoted_in": {"id": "Dikutip dalam", "en": "Quoted in"},
+    "source.published_on": {
+        "id": "Terbit di {domain} ({count})", "en": "Published on {domain} ({count})",
+    },
+    "source.mentioning": {
+        "id": "Menyebut {domain} ({count})", "en": "Mentioning {domain} ({count})",
+    },
     # -- errors -----------------------------------------------------------------------------
     "error.prefix": {"id": "Galat", "en": "Error"},
     "error.empty_claim": {"id": "klaimnya kosong", "en": "the claim is empty"},

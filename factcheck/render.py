@@ -109,7 +109,7 @@ def link_line(link: "LinkCheck", lang: str) -> str:
     if link.report is None:
         return f"- {clean(link.url, 200)}: " + text("link.refused", lang,
                                                     reason=clean(link.refused, 200))
-    return f"- {clean(link.url, 200)}: {clean(link.report.summary())}"
+    return f"- {clean(link.url, 200)}: {clean(link.report.summary(lang))}"
 
 
 def answer_lines(answer: "Answer", lang: str, verbose: bool = False) -> list[str]:
@@ -161,5 +161,5 @@ def citation(answer: "Answer", lang: str, only: int | None = None) -> str:
         report = link.report
         if report is not None and (report.lookalike_of or report.debunked):
             parts.append(text("cite.link", lang, url=clean(link.url, 120),
-                              summary=clean(report.summary())))
+                              summary=clean(report.summary(lang))))
     return "\n\n".join(parts)

@@ -272,7 +272,7 @@ class FactcheckAPI:
             params = _params(query, {"url", "ui_lang"})
             url = _one(params, "url", required=True)
             with self.reader() as reader:
-                return 200, check_source(url, reader, trust=self.trust).to_dict()
+                return 200, check_source(url, reader, trust=self.trust).to_dict(lang)
         if method == "POST":
             params = self._json_body(body, content_type)
         else:
@@ -579,19 +579,43 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
     check_params = [
         param("q", f"The claim or forwarded message (at most {options.max_query_chars} "
                    "characters).", {"type": "string"}, required=True),
+        param("split", "true: answer a forwarded message claim by claim; false: as one claim; "
+                       "absent: decided from the text, as the CLI does.", {"type": "boolean"}),
+        param("ui_lang", "Language of the message and citation fields (default: the "
+                         "server's, Indonesian unless set).",
+              {"type": "string", "enum": list(UI_LANGUAGES)}),
         param("limit", "How many results.",
               {"type": "integer", "minimum": 1, "maximum": options.max_limit, "default": 5}),
         param("publisher", "Only items of these publishers (repeat or comma-separate).",
               {"type": "string"}, many=True),
         param("source", "Only items from these sources.", {"type": "string"}, many=True),
-        param("verdict", "Only these normalised verdicts.",
-              {"type": "string", "enum": verdicts}, many=True),
-        param("lang", "Only items in these languages (id, en).", {"type": "string"}, many=True),
+        param("verdict", "Only these verdict classes, or a publisher's label that maps to one "
+                         "(hoaks, salah, keliru); anything else is refused with 400.",
+              {"type": "string"}, many=True),
+        param("lang", "Only items in these languages, ISO 639-1 codes (id, en).",
+              {"type": "string", "pattern": "^[A-Za-z]{2}([-_][A-Za-z0-9]{2,8})*$"}, many=True),
         param("max_age", "Only items published within this age: 30d, 6w, 6m, 2y.",
               {"type": "string", "pattern": r"^\d+[dwmy]?$"}),
         param("mode", "Retrieval mode.", {"type": "string", "enum": list(MODES),
                                           "default": "hybrid"}),
     ]
+    hits = {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}}
+    claim_properties: dict[str, Any] = {
+        "query": {"type": "string"},
+        "status": {"type": "string", "enum": ["match", "suggestion", "none"],
+                   "description": "match: a trusted source checked this claim; suggestion: "
+                                  "related items only; none: no match"},
+        "model": {"type": "string"},
+        "thresholds": {"type": "object", "additionalProperties": {"type": "number"}},
+        "confidence": {"type": ["number", "null"]},
+        "reranked": {"type": "boolean"},
+        "degraded": {"type": ["string", "null"], "enum": ["no_vectors", "model_unavailable",
+                                                          None],
+                     "description": "Why only keywords were searched; nothing is then called "
+                                    "a match"},
+        "matches": {**hits, "description": "The fact-checks that answer the claim"},
+        "others": {**hits, "description": "Other results, not checked to be about the claim"},
+    }
     item_ref = {"type": "object", "properties": {
         k: {"type": ["string", "null"]} for k in
         ("relation", "url", "title", "verdict", "verdict_raw", "publisher", "published")
@@ -609,9 +633,10 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
                     "summary": "Verified items most similar to a claim",
                     "parameters": check_params,
                     "responses": {
-                        "200": {"description": "The tier and the ranked hits", "content": {
+                        "200": {"description": "The answer: one claim, or each claim of a "
+                                               "forwarded message", "content": {
                             "application/json": {
-                                "schema": {"$ref": "#/components/schemas/CheckResult"}}}},
+                                "schema": {"$ref": "#/components/schemas/Answer"}}}},
                         "400": error, "413": error, "503": error,
                     },
                 },
@@ -622,16 +647,20 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
                             p["name"]: p["schema"] for p in check_params}}}}},
                     "responses": {
                         "200": {"description": "As for GET", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/CheckResult"}}}},
-                        "400": error, "411": error, "413": error, "415": error,
+                            "schema": {"$ref": "#/components/schemas/Answer"}}}},
+                        "400": error, "411": error, "413": error, "415": error, "503": error,
                     },
                 },
             },
             "/source": {
                 "get": {
                     "summary": "Is the source of a link clear? Never fetches the link.",
-                    "parameters": [param("url", "An http(s) link; private and local hosts are "
-                                                "refused.", {"type": "string"}, required=True)],
+                    "parameters": [
+                        param("url", "An http(s) link; private and local hosts are refused.",
+                              {"type": "string"}, required=True),
+                        param("ui_lang", "Language of the summary field.",
+                              {"type": "string", "enum": list(UI_LANGUAGES)}),
+                    ],
                     "responses": {
                         "200": {"description": "The domain's standing and what the index "
                                                "holds about the link and domain",
@@ -658,23 +687,52 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
                 "status": {"type": "string"}, "version": {"type": "string"},
                 "model": {"type": "string"}, "items": {"type": "integer"},
                 "vectors": {"type": "integer"}}},
-            "Hit": {"type": "object", "properties": {
+            "Hit": {"type": "object", "additionalProperties": False, "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"},
                 "dense_score": {"type": "number"}, "keyword_score": {"type": "number"},
-                "url": {"type": "string"}, "title": {"type": "string"},
+                "url": {"type": "string", "description": "The URL as the publisher published "
+                                                         "it"},
+                "title": {"type": "string"},
                 "claim": {"type": "string"}, "verdict": {"type": "string", "enum": verdicts},
                 "verdict_raw": {"type": "string"}, "publisher": {"type": "string"},
                 "source": {"type": "string"}, "published": {"type": ["string", "null"]},
                 "language": {"type": ["string", "null"]}, "snippet": {"type": "string"}}},
-            "CheckResult": {"type": "object", "properties": {
-                "query": {"type": "string"},
-                "status": {"type": "string", "enum": ["match", "suggestion", "none"],
-                           "description": "match: a trusted source checked this claim; "
-                                          "suggestion: related items only; none: no match"},
-                "model": {"type": "string"},
-                "thresholds": {"type": "object",
-                               "additionalProperties": {"type": "number"}},
-                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}}}},
+            "Notice": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string",
+                         "enum": ["demo", "filters", "keyword_only", "vectors_missing"]},
+                "message": {"type": "string"}}},
+            "Link": {"type": "object", "required": ["url", "checked"], "properties": {
+                "url": {"type": "string"}, "checked": {"type": "boolean"},
+                "refused": {"type": ["string", "null"],
+                            "description": "Why the link was not looked up"}},
+                "description": "A link found in the text; when checked, also every field of "
+                               "SourceReport"},
+            "CheckResult": {"type": "object", "properties": claim_properties,
+                            "required": list(claim_properties)},
+            "Answer": {
+                "type": "object", "additionalProperties": False,
+                "required": ["status", "split", "message", "citation", "links", "notices",
+                             "ui_lang"],
+                "description": "split false: the fields of CheckResult for the one claim; "
+                               "split true: claims holds a CheckResult (with claim and "
+                               "citation) per claim",
+                "properties": {
+                    **claim_properties,
+                    "split": {"type": "boolean"},
+                    "message": {"type": "string", "description": "The headline a person "
+                                                                 "reads, in ui_lang"},
+                    "citation": {"type": "string", "description": "Ready to paste into a "
+                                                                  "chat reply, in ui_lang"},
+                    "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+                    "notices": {"type": "array",
+                                "items": {"$ref": "#/components/schemas/Notice"}},
+                    "ui_lang": {"type": "string", "enum": list(UI_LANGUAGES)},
+                    "claims": {"type": "array", "items": {"allOf": [
+                        {"$ref": "#/components/schemas/CheckResult"},
+                        {"type": "object", "required": ["claim", "citation"], "properties": {
+                            "claim": {"type": "string"}, "citation": {"type": "string"}}}]}},
+                    "dropped": {"type": "array", "items": {"type": "string"}},
+                }},
             "SourceReport": {"type": "object", "properties": {
                 "url": {"type": "string"}, "canonical_url": {"type": "string"},
                 "host": {"type": "string"}, "domain": {"type": "string"},
@@ -682,7 +740,9 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
                          "enum": ["government", "factchecker", "news", None]},
                 "name": {"type": ["string", "null"]}, "rule": {"type": ["string", "null"]},
                 "official": {"type": "boolean"}, "recognised": {"type": "boolean"},
-                "lookalike_of": {"type": ["string", "null"]}, "debunked": {"type": "boolean"},
+                "lookalike_of": {"type": ["string", "null"]},
+                "lookalike_reason": {"type": ["string", "null"]},
+                "debunked": {"type": "boolean"},
                 "summary": {"type": "string"}, "searched_index": {"type": "boolean"},
                 "indexed_item": {"oneOf": [item_ref, {"type": "null"}]},
                 "quoted_in": {"type": "array", "items": item_ref},

@@ -425,36 +425,32 @@ class SourceReport:
         """Fact-checkers cite the link as the claim's appearance: it spread what they checked."""
         return any(ref.relation == "appearance" for ref in self.quoted_in)
 
-    def summary(self) -> str:
-        if self.kind == "government":
-            who = f"an official government domain ({self.name})"
-        elif self.kind == "factchecker":
-            who = f"a recognised fact-checker ({self.name})"
-        elif self.kind == "news":
-            who = f"a recognised news outlet ({self.name})"
-        else:
-            who = "not a recognised official, fact-checking or news domain"
-        text = f"{self.host} is {who}."
-        if self.lookalike_of:
-            text += f" Warning: it imitates {self.lookalike_of} but is not that domain"
-            text += f": {self.lookalike_reason}." if self.lookalike_reason else "."
-        if self.indexed:
-            text += (" The link is itself a stored fact-check (verdict on its claim: "
-                     f"{self.indexed.item.verdict.value}).")
-        if self.quoted_in:
-            how = "as the checked claim's source" if self.debunked else "as a reference"
-            text += f" It is quoted in {len(self.quoted_in)} stored fact-check(s), {how}."
-        elif self.searched_index and self.link_searched:
-            text += " No stored fact-check quotes this exact link."
-        return text
+    def summary(self, lang: str = "en") -> str:
+        """The standing of the link in one or two sentences, in ``lang`` (see factcheck.i18n)."""
+        from .i18n import text as say
 
-    def to_dict(self) -> dict[str, Any]:
+        kind = self.kind if self.kind in ("government", "factchecker", "news") else "unknown"
+        out = say(f"source.{kind}", lang, host=self.host, name=self.name or "")
+        if self.lookalike_of:
+            out += " " + say("source.lookalike", lang, imitates=self.lookalike_of)
+            if self.lookalike_reason and lang == "en":  # the reason is worded in English only
+                out = out[:-1] + f": {self.lookalike_reason}."
+        if self.indexed:
+            out += " " + say("source.indexed", lang, verdict=self.indexed.item.verdict.value)
+        if self.quoted_in:
+            how = "source.quoted_as_source" if self.debunked else "source.quoted_as_reference"
+            out += " " + say(how, lang, count=len(self.quoted_in))
+        elif self.searched_index and self.link_searched:
+            out += " " + say("source.not_quoted", lang)
+        return out
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "url": self.url, "canonical_url": self.canonical_url, "host": self.host,
             "domain": self.domain, "kind": self.kind, "name": self.name, "rule": self.rule,
             "official": self.official, "recognised": self.recognised,
             "lookalike_of": self.lookalike_of, "lookalike_reason": self.lookalike_reason,
-            "debunked": self.debunked, "summary": self.summary(),
+            "debunked": self.debunked, "summary": self.summary(lang),
             "searched_index": self.searched_index,
             "indexed_item": self.indexed.to_dict() if self.indexed else None,
             "quoted_in": [r.to_dict() for r in self.quoted_in],

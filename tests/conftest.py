@@ -31,6 +31,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))  # no user trusted_domains.json
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
+    for var in ("FACTCHECK_UI_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)  # the UI language is the default unless a test sets it
 
 
 SAMPLE = [

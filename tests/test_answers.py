@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -360,10 +359,3 @@ class _served:
         self.client.close()
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _indonesian_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var in NO_UI_ENV:
-        monkeypatch.delenv(var, raising=False)
-    yield

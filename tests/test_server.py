@@ -307,3 +307,42 @@ def test_api_answers_exactly_like_the_library(sample_checker: FactChecker) -> No
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_live_responses_match_the_openapi_document(client: httpx.Client) -> None:
+    """Every documented answer, as the server really sends it, validates against /openapi.json."""
+    jsonschema = pytest.importorskip("jsonschema")
+    document = client.get("/openapi.json").json()
+    forwarded = ("Selamat pagi\n\nVaksin COVID-19 mengandung chip pelacak, sudah terbukti.\n\n"
+                 "Kominfo bagi kuota internet gratis 100 GB, daftar di https://kominfo-go-id.com/"
+                 "kuota\n\nSebarkan!!")
+    calls = [
+        ("get", "/check", {"params": {"q": "vaksin covid chip pelacak"}}, 200),
+        ("get", "/check", {"params": {"q": "kuota gratis", "ui_lang": "id", "split": "false",
+                                      "verdict": "hoaks", "lang": "id"}}, 200),
+        ("post", "/check", {"json": {"text": forwarded}}, 200),
+        ("post", "/check", {"json": {"text": forwarded, "split": False, "limit": 2}}, 200),
+        ("get", "/check", {"params": {"q": "moon landing", "max_age": "1d"}}, 200),
+        ("get", "/check", {"params": {"q": "x", "verdict": "bogus"}}, 400),
+        ("get", "/check", {"params": {"q": "x", "publisher": "Nobody"}}, 400),
+        ("post", "/check", {"json": {"q": "x", "bogus": 1}}, 400),
+        ("get", "/source", {"params": {"url": "https://kominfo-go-id.com/kuota"}}, 200),
+        ("get", "/source", {"params": {"url": "http://127.0.0.1/"}}, 400),
+        ("get", "/health", {}, 200),
+    ]
+    seen_split = set()
+    for method, path, kwargs, status in calls:
+        response = getattr(client, method)(path, **kwargs)
+        assert response.status_code == status, (path, kwargs, response.text)
+        documented = document["paths"][path][method]["responses"][str(status)]
+        schema = documented["content"]["application/json"]["schema"]
+        validator = jsonschema.Draft202012Validator(
+            {**schema, "components": document["components"]})
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                  for e in validator.iter_errors(response.json())]
+        assert errors == [], (path, kwargs, errors[:5])
+        if path == "/check" and status == 200:
+            seen_split.add(response.json()["split"])
+            # the document is strict: an undocumented field would fail the check above
+            assert list(validator.iter_errors({**response.json(), "undocumented": 1}))
+    assert seen_split == {True, False}

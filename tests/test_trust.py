@@ -217,6 +217,10 @@ def test_cli_source(sample_index: Path) -> None:
     data = json.loads(result.stdout)
     assert data["debunked"] and data["quoted_in"][0]["relation"] == "appearance"
     result = runner.invoke(cli, ["--index", str(sample_index), "source", "https://kemkes.go.id/a"])
+    assert result.exit_code == 0 and "adalah domain resmi pemerintah" in result.stdout
+    assert "Menyebut kemkes.go.id (1):" in result.stdout
+    result = runner.invoke(cli, ["--index", str(sample_index), "--ui-lang", "en", "source",
+                                 "https://kemkes.go.id/a"])
     assert result.exit_code == 0 and "official government domain" in result.stdout
     result = runner.invoke(cli, ["--index", str(sample_index), "source", "http://127.0.0.1/"])
     assert result.exit_code == 2
@@ -227,5 +231,5 @@ def test_cli_source_without_index(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--index", str(tmp_path / "none"), "source",
                                       "https://turnbackhoax.id/articles/1"])
     assert result.exit_code == 0
-    assert "recognised fact-checker" in result.stdout
-    assert "no index" in result.stderr.lower()
+    assert "pemeriksa fakta yang diakui" in result.stdout
+    assert "tidak ada indeks" in result.stderr.lower()
