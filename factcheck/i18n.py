@@ -69,6 +69,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "id": "kemiripan {dense} · skor {score} · kata kunci {keyword}",
         "en": "similarity {dense} · score {score} · keyword {keyword}",
     },
+    "hit.no_label": {"id": "tanpa label", "en": "no label"},
     "hit.no_date": {"id": "tanpa tanggal", "en": "undated"},
     "hit.no_publisher": {"id": "penerbit tidak diketahui", "en": "unknown publisher"},
     # -- notes and warnings -----------------------------------------------------------------
@@ -306,7 +307,7 @@ def verdict_label(raw: str, verdict: Verdict, lang: str) -> str:
     word = verdict_word(verdict, lang)
     label = " ".join((raw or "").split())
     if not label:
-        return word.upper()
+        return text("hit.no_label", lang) if verdict is Verdict.UNKNOWN else word.upper()
     if label.casefold() == word.casefold():
         return label
     return f"{label} ({word})"
