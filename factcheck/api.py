@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -402,14 +403,19 @@ class FactChecker:
         query = self._validate(text, limit, mode)
         if split is None:
             split = looks_like_message(text)
-        kwargs = dict(limit=limit, publishers=publishers, sources=sources, verdicts=verdicts,
-                      languages=languages, max_age=max_age, mode=mode, rerank=rerank)
+        publishers, sources = list(publishers), list(sources)
+        verdicts, languages = list(verdicts), list(languages)
         if split:
-            message = self.check_message(text, **kwargs)  # type: ignore[arg-type]
+            message = self.check_message(
+                text, limit=limit, publishers=publishers, sources=sources, verdicts=verdicts,
+                languages=languages, max_age=max_age, mode=mode, rerank=rerank)
             claims, results = message.claims, message.results
             urls, dropped = message.urls, message.dropped
         else:
-            claims, results = [query], [self.check(text, **kwargs)]  # type: ignore[arg-type]
+            claims = [query]
+            results = [self.check(
+                text, limit=limit, publishers=publishers, sources=sources, verdicts=verdicts,
+                languages=languages, max_age=max_age, mode=mode, rerank=rerank)]
             urls, dropped = extract_urls(text)[1], []
         if all(r.degraded and not r.hits for r in results):
             raise _unusable(results[0].degraded or "", self.model_id)
@@ -419,6 +425,23 @@ class FactChecker:
             dropped=dropped,
             notices=self._notices(results, publishers, sources, verdicts, languages, max_age),
         )
+
+    def answer_image(self, data: bytes, *, split: bool | None = None, **kwargs: Any) -> Answer:
+        """Answer a screenshot or poster: its text is read (:func:`factcheck.ocr.read_text`),
+        then answered by :meth:`answer` with the same keywords, as if the person had pasted it.
+
+        The answer keeps the text read (``ocr_text``): OCR can misread, and the reader must see
+        what was looked up. Raises :class:`InvalidInput` for a refused image or one without
+        readable text, :class:`OCRUnavailable` when the ``[ocr]`` extra is not installed.
+        """
+        from .ocr import read_text
+
+        # a bad option is refused before the seconds of OCR, not after
+        self._validate("image", kwargs.get("limit", 5), kwargs.get("mode", "hybrid"))
+        text = read_text(data)
+        answer = self.answer(text, split=split, **kwargs)
+        answer.ocr_text = text
+        return answer
 
     def check_link(self, url: str) -> LinkCheck:
         """The source check of one link found in a message; a link it refuses is reported."""
