@@ -10,6 +10,9 @@ crawlers that hammer them. Every request the refresh makes therefore goes throug
 * retries timeouts, connection faults, 5xx and 429 with exponential backoff (``Retry-After``
   wins when it is longer), and never retries other 4xx,
 * caps the size of a response and the number of redirects, and refuses non-http(s) URLs,
+* gives every request a total deadline (``request_deadline``: connect, headers and the whole
+  body), because httpx's ``timeout`` is per read and a peer sending one byte a second never
+  trips it,
 * sends ``If-None-Match`` / ``If-Modified-Since`` remembered from the previous run, so that an
   unchanged page costs the site a 304 and us nothing.
 
@@ -54,6 +57,10 @@ DEFAULT_USER_AGENT = f"factcheck/{__version__} (+{PROJECT_URL})"
 #: Statuses worth asking again for: the server is busy or briefly broken, not refusing us.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 522, 524})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Default total seconds for one request (connect + headers + body); see FetchConfig.
+REQUEST_DEADLINE = 60.0
+#: Default seconds one source may spend in one refresh run; see FetchConfig.
+SOURCE_BUDGET = 1800.0
 #: Seconds an unreadable robots.txt keeps its host closed before it is asked for again (capped
 #: by ``robots_ttl``). See :meth:`Fetcher._read_robots` for why this is short.
 ROBOTS_RETRY_AFTER = 60.0
@@ -82,6 +89,17 @@ class FetchConfig:
     obey_robots: bool = True
     robots_ttl: float = 3600.0
     allowed_hosts: frozenset[str] | None = None  # when set, every other host is refused
+    #: Total seconds for one request: connect, headers and the whole body. ``timeout`` alone
+    #: restarts on every byte read, so a peer trickling one byte a second would hold a refresh
+    #: for ever; past this a request fails as "too slow" (transient, not retried in the run).
+    request_deadline: float = REQUEST_DEADLINE
+    #: Seconds one source may spend fetching in one refresh run (``[sources.NAME] budget``
+    #: overrides it); then its walk stops, what it parsed is stored, the next run goes on.
+    #: 30 min keeps an hourly refresh from running into the next one.
+    source_budget: float = SOURCE_BUDGET
+
+    def __post_init__(self) -> None:
+        _check_time_limits(self)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "FetchConfig":
@@ -96,6 +114,29 @@ class FetchConfig:
         if values.get("allowed_hosts") is not None:
             values["allowed_hosts"] = frozenset(values["allowed_hosts"])
         return cls(**values)
+
+
+def positive_seconds(setting: str, value: object) -> float:
+    """``value`` as a positive, finite number of seconds, or ``InvalidInput`` naming ``setting``.
+
+    A config file is where these come from, and ``"fast"``, ``0`` or ``-5`` must be a one-line
+    config error at start-up, not a TypeError or a deadline that fires at once in the middle
+    of a refresh.
+    """
+    import math
+
+    from .errors import InvalidInput
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value <= 0:
+        raise InvalidInput(f"{setting} must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def _check_time_limits(config: FetchConfig) -> None:
+    """Validate the deadline and the budget (kept apart from the checks of the other fields)."""
+    for name in ("request_deadline", "source_budget"):
+        positive_seconds(f"fetch setting {name}", getattr(config, name))
 
 
 @dataclass
@@ -224,12 +265,32 @@ class FetchStats:
     robots_blocked: int = 0  # pages a robots.txt that was read forbids
     robots_unreadable: int = 0  # pages not asked for because their host's robots.txt could not be read
     failed: int = 0
+    too_slow: int = 0  # requests that ran past request_deadline
     bytes: int = 0
     per_host: Counter[str] = field(default_factory=Counter)
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _TooSlow(Exception):
+    """A request ran past ``request_deadline``; ``str()`` is the cause in plain words."""
+
+
+@dataclass
+class _Progress:
+    """How far one request got, for the words of a "too slow" failure."""
+
+    response: httpx.Response | None = None  # set once the status line and headers are in
+
+    def received(self) -> str:
+        if self.response is None:
+            return "no response headers"
+        got = self.response.num_bytes_downloaded
+        declared = self.response.headers.get("content-length", "")
+        of = f" of {int(declared)}" if declared.isdigit() else ""
+        return f"{got}{of} byte{'' if got == 1 and not of else 's'}"
 
 
 class _Host:
@@ -267,7 +328,7 @@ def network_cause(exc: httpx.TransportError, url: str) -> str:
     """
     parts = urlsplit(url)
     host = parts.hostname or url
-    where = f"{host}:{parts.port}" if parts.port else host
+    where = _where(url)
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timed out connecting to {where}"
     if isinstance(exc, httpx.ReadTimeout):
@@ -294,6 +355,21 @@ def network_cause(exc: httpx.TransportError, url: str) -> str:
         return f"{where} broke off its answer ({exc})"
     kind = "cannot connect to" if isinstance(exc, httpx.ConnectError) else "network error with"
     return f"{kind} {where} ({str(exc) or type(exc).__name__})"
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def too_slow_cause(url: str, received: str, elapsed: float, deadline: float) -> str:
+    """A request to ``url`` past its deadline, in the words :func:`network_cause` uses.
+
+    ``received`` says how far the peer got ("no response headers", "3 of 5000 bytes"): that
+    tells a trickling server from one that never answered.
+    """
+    return f"too slow: {_where(url)} sent {received} in {elapsed:.1f} s (deadline {deadline:g} s)"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -538,7 +614,10 @@ class Fetcher:
                 raise FetchError(f"robots.txt of {origin} answered {exc.status}; {until}", url=url,
                                  status=exc.status, transient=exc.transient) from exc
             cause = exc.__cause__
-            reason = network_cause(cause, current) if isinstance(cause, httpx.TransportError) else str(exc)
+            if isinstance(cause, httpx.TransportError):
+                reason = network_cause(cause, current)
+            else:
+                reason = str(cause) if isinstance(cause, _TooSlow) else str(exc)
             raise FetchError(f"robots.txt of {origin} unreadable: {reason}; {until}", url=url,
                              transient=exc.transient) from exc
         if 200 <= status < 300:
@@ -567,6 +646,14 @@ class Fetcher:
             except _TooLarge:
                 self.stats.failed += 1
                 raise FetchError(f"response larger than {cfg.max_bytes} bytes: {url}", url=url) from None
+            except _TooSlow as exc:
+                # Transient (the refresh queues the page for its next runs), but not retried
+                # now: a peer that could not deliver in request_deadline will not in the next
+                # one either, and each retry would cost the source another whole deadline.
+                self.stats.too_slow += 1
+                self.stats.failed += 1
+                log.warning("%s for %s", exc, url)
+                raise FetchError(f"{exc} for {url}", url=url, transient=True) from exc
             except httpx.TransportError as exc:  # timeouts included
                 self.stats.network_errors += 1
                 reason = network_cause(exc, url)
@@ -616,17 +703,36 @@ class Fetcher:
                 host.next_start = time.monotonic() + self._jittered(host.delay)
             self.stats.requests += 1
             self.stats.per_host[_origin(url)] += 1
-            async with self._client.stream(method, url, headers=dict(headers), data=data) as resp:
-                declared = resp.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > cfg.max_bytes:
-                    raise _TooLarge
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > cfg.max_bytes:
-                        raise _TooLarge
-                    chunks.append(chunk)
+            progress = _Progress()
+            started = time.monotonic()
+            try:
+                # the politeness wait above is not the peer's time; connect onwards is
+                status, resp_headers, body = await asyncio.wait_for(
+                    self._exchange(url, headers, method, data, progress), cfg.request_deadline)
+            except asyncio.TimeoutError:
+                raise _TooSlow(too_slow_cause(url, progress.received(), time.monotonic() - started,
+                                              cfg.request_deadline)) from None
             self.stats.responses += 1
-            self.stats.bytes += size
-            return resp.status_code, resp.headers, b"".join(chunks)
+            self.stats.bytes += len(body)
+            return status, resp_headers, body
+
+    async def _exchange(
+        self, url: str, headers: Mapping[str, str], method: str, data: dict[str, str] | None,
+        progress: _Progress,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One request and its whole body, under the size cap; ``progress`` shows how far it got."""
+        assert self._client is not None
+        cfg = self.config
+        async with self._client.stream(method, url, headers=dict(headers), data=data) as resp:
+            progress.response = resp
+            declared = resp.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > cfg.max_bytes:
+                raise _TooLarge
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > cfg.max_bytes:
+                    raise _TooLarge
+                chunks.append(chunk)
+        return resp.status_code, resp.headers, b"".join(chunks)

@@ -6,6 +6,16 @@ conditional GETs so unchanged pages cost a 304). Each source runs in isolation: 
 counted, logged and recorded in ``source_state``, and the other sources go on. A source whose
 listing yields nothing is *unhealthy*, never "up to date", because that is what a redesigned
 site looks like.
+
+Each source also has a time budget per run (``FetchConfig.source_budget``, or ``budget`` in its
+``[sources.NAME]`` table): when it runs out the walk is cancelled at its next wait on the
+network, what was parsed is stored, the unfinished-walk marker stays so that the next run goes on
+from there, and the report says so (``budget_exhausted``). Such a source is *degraded*, not
+unhealthy, when its listing was read: the site works and its items keep coming, only more slowly
+than one run allows (a first crawl, a slow host), and counting that as a failure would raise the
+alarm of exit code 6 every hour for a source that is fine. When not even the listing came in
+before the budget ran out, nothing was discovered and the source is unhealthy like any source
+whose listing cannot be read.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -73,6 +83,7 @@ class SourceReport:
     seconds: float = 0.0
     health: str = "ok"
     errors: list[str] = field(default_factory=list)
+    budget_exhausted: bool = False  # the source's time budget ran out before its walk ended
 
     def error(self, message: str) -> None:
         if len(self.errors) < MAX_ERRORS:
@@ -256,17 +267,22 @@ class _SourceRun:
         self.attempted = 0
         self.failed_run = False
         self._home_page: tuple[str | None, str | None] | None = None
+        budget = getattr(source, "budget", None)
+        self.budget = float(budget) if budget is not None else fetcher.config.source_budget
+        self._deadline = time.monotonic() + self.budget
+        #: what the run waits on (for the words when the budget runs out mid-request)
+        self._doing = "reading the listing"
 
     # -- the run ------------------------------------------------------------------------
 
     async def run(self) -> SourceReport:
         started = time.monotonic()
+        self._deadline = started + self.budget
         report = self.report
         known_up_to = self._begin_walk()
         walk_finished = False
         try:
-            await self._walk(known_up_to)
-            walk_finished = True
+            walk_finished = await self._within_budget(self._walk(known_up_to))
         except RobotsDisallowed as exc:
             report.skipped += 1
             report.error(f"listing: {exc}")
@@ -280,12 +296,14 @@ class _SourceRun:
         except Exception as exc:  # noqa: BLE001 - one broken scraper must not stop the others
             report.error(f"listing: {type(exc).__name__}: {exc}")
             log.exception("%s: discovery crashed", self.name)
-        self.failed_run = not walk_finished
         try:
-            await self._retry_queued()
+            if not report.budget_exhausted:
+                await self._within_budget(self._retry_queued())
         except Exception as exc:  # noqa: BLE001
             report.error(f"retrying: {type(exc).__name__}: {exc}")
             log.exception("%s: retrying failed pages crashed", self.name)
+        # out of time in the retries too: pages stay queued, the source is not "ok"
+        self.failed_run = not walk_finished or report.budget_exhausted
         stored = True
         try:
             self._flush()
@@ -306,6 +324,34 @@ class _SourceRun:
         if self.progress:
             self.progress(self.name, report)
         return report
+
+    async def _within_budget(self, work: Coroutine[Any, Any, None]) -> bool:
+        """Await ``work`` until the source's deadline: True when it ended, False when cut off.
+
+        The cancellation lands at an ``await`` (a request or a politeness wait): the items
+        parsed so far and the store writes, which are synchronous, are never cut in half.
+        """
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            work.close()
+            self._out_of_time()
+            return False
+        try:
+            await asyncio.wait_for(work, left)
+        except asyncio.TimeoutError:
+            if time.monotonic() < self._deadline:
+                raise  # a TimeoutError of the scraper's own, not the budget
+            self._out_of_time()
+            return False
+        return True
+
+    def _out_of_time(self) -> None:
+        report = self.report
+        report.budget_exhausted = True
+        message = (f"time budget of {self.budget:g} s ran out while {self._doing}; stopped "
+                   f"after {self.attempted} page(s), the next run goes on from there")
+        report.error(message)
+        log.warning("%s: %s", self.name, message)
 
     async def _walk(self, known_up_to: int) -> None:
         report = self.report
@@ -339,7 +385,10 @@ class _SourceRun:
             await links.aclose()  # type: ignore[attr-defined]
 
     async def _take(self, link: Any, url: str, known: bool) -> None:
+        # not restored when cancelled: then the budget's message names the page it cut off
+        doing, self._doing = self._doing, f"fetching {link.url}"
         items = await self._items_for(link, url, known)
+        self._doing = doing
         if items is None:
             self.attempted += 1
             return
@@ -503,6 +552,7 @@ class _SourceRun:
         ).fetchall()
         from scrapers.base import Link
 
+        self._doing = "retrying queued pages"
         for (url,) in rows:
             if url in self.seen:
                 continue  # the walk already asked for it in this run

@@ -189,11 +189,16 @@ def _factories(config: SourcesConfig) -> dict[str, tuple[str, Callable[..., Any]
 
 
 def _instantiate(name: str, origin: str, loader: Callable[..., Any], config: SourcesConfig) -> "Source":
-    options = {k: v for k, v in config.sources.get(name, {}).items() if k not in ("enabled", "type")}
+    table = config.sources.get(name, {})
+    options = {k: v for k, v in table.items() if k not in ("enabled", "type", "budget")}
     if origin == "config":
         options["name"] = name
     factory = loader()
     source = factory(**options)
+    if "budget" in table:  # the refresh's time budget for this source, not a scraper option
+        from .fetch import positive_seconds
+
+        source.budget = positive_seconds(f"[sources.{name}] budget", table["budget"])
     return source  # type: ignore[no-any-return]
 
 

@@ -31,6 +31,8 @@ class Reply:
     reset: bool = False  # drop the connection with a TCP RST instead of answering
     truncate: int | None = None  # announce the whole body, send only this many bytes, hang up
     unframed: bool = False  # no Content-Length: the body ends when the connection closes
+    trickle: float = 0.0  # seconds between bytes of the body: a peer that is slow but never idle
+    trickle_head: bool = False  # with trickle, the status line and headers trickle too
 
     def payload(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -93,6 +95,9 @@ class LocalServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.payload()
+                if reply.trickle:
+                    self._trickle(reply, body)
+                    return
                 if reply.reset:
                     # linger 0 turns close() into a RST: the client sees "connection reset by peer"
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -119,6 +124,27 @@ class LocalServer:
                         self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
+
+            def _trickle(self, reply: Reply, body: bytes) -> None:
+                """One byte every ``reply.trickle`` seconds, until done or the client hangs up."""
+                self.close_connection = True
+                lines = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}"]
+                if reply.content_type:
+                    lines.append(f"Content-Type: {reply.content_type}")
+                lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+                lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+                head = "\r\n".join(lines).encode("latin-1")
+                try:
+                    if not reply.trickle_head:
+                        self.wfile.write(head)
+                        self.wfile.flush()
+                        head = b""
+                    for byte in head + body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(reply.trickle)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
         self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
