@@ -15,6 +15,7 @@ and progress go to stderr. Library errors become one line on stderr and a docume
   7  the HTTP API could not start (e.g. the port is in use)
   8  check: the index cannot answer as it should (no vectors, model unloadable) and
      keywords found nothing, so "no match" cannot be claimed; run 'factcheck reindex'
+  9  check --image: no OCR engine is installed; run pip install 'factcheck[ocr]'
   75 another refresh holds the lock (try again later)
 """
 
@@ -131,6 +132,9 @@ def cli(ctx: click.Context, index: str | None, verbose: int, ui_lang: str | None
                    "automatic, when the text is long and holds two or more claims).")
 @click.option("--cite", is_flag=True,
               help="Print only the citation to paste back into the chat.")
+@click.option("--image", "image", metavar="FILE",
+              help="Check the text of a screenshot or poster (PNG, JPEG or WebP; - reads the "
+                   "image from standard input). Needs pip install 'factcheck[ocr]'.")
 @click.option("--ui-lang", "ui_lang", type=click.Choice(UI_LANGUAGES, case_sensitive=False),
               help="Language of the answer: id (default) or en.")
 @click.option("--verbose", "show_scores", is_flag=True, help="Also show the raw scores.")
@@ -140,33 +144,46 @@ def cli(ctx: click.Context, index: str | None, verbose: int, ui_lang: str | None
 def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[str, ...],
           source: tuple[str, ...], verdict: tuple[str, ...], languages: tuple[str, ...],
           max_age: str | None, mode: str, demo: bool, split: bool | None, cite: bool,
-          ui_lang: str | None, show_scores: bool, as_json: bool) -> None:
+          image: str | None, ui_lang: str | None, show_scores: bool, as_json: bool) -> None:
     """Find verified items similar to CLAIM (or to standard input when CLAIM is - or absent).
 
     A pasted forwarded message (several paragraphs, links, "sebarkan!") is split into its
     claims and each is answered; the links it carries get a source check. A single claim
-    keeps the single-claim output and JSON schema.
+    keeps the single-claim output and JSON schema. With --image the text is read from a
+    screenshot or poster first (the JSON then carries it as "ocr_text").
 
     \b
       factcheck check "Vaksin COVID-19 mengandung chip pelacak"
       factcheck check --cite "Vaksin MMR bikin anak jadi autis"
       echo "pesan berantai..." | factcheck check --json
+      factcheck check --image tangkapan-layar.png
     """
     if ui_lang:
         ctx.obj["ui_lang"] = ui_lang.lower()
     lang = _ui_lang()
-    if claim is None or claim == "-":
+    data = None
+    if image is not None:
+        if claim is not None:
+            raise click.UsageError("give a claim or --image, not both")
+        data = _read_image(image)
+    elif claim is None or claim == "-":
         if sys.stdin.isatty():
             raise click.UsageError("give a claim as an argument or on standard input")
         claim = sys.stdin.read()
     checker = _open(ctx, demo=demo)
-    answer = checker.answer(
-        claim, split=split, limit=limit, publishers=publisher, sources=source,
-        verdicts=verdict, languages=languages, max_age=max_age, mode=mode,
-    )
+    options: dict[str, Any] = {
+        "split": split, "limit": limit, "publishers": publisher, "sources": source,
+        "verdicts": verdict, "languages": languages, "max_age": max_age, "mode": mode,
+    }
+    if data is not None:
+        answer = checker.answer_image(data, **options)
+    else:
+        answer = checker.answer(claim or "", **options)
     if as_json:
         _emit_json(answer.to_dict(lang))
         return
+    if answer.ocr_text is not None:
+        click.echo(text("note.ocr_text", lang, text=clean(answer.ocr_text, 300)), err=True)
     for notice in answer.notices:
         click.echo(clean(notice_text(notice, lang)), err=True)
     if cite:
@@ -174,6 +191,28 @@ def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[st
         return
     for line in answer_lines(answer, lang, verbose=show_scores):
         click.echo(line)
+
+
+def _read_image(path: str) -> bytes:
+    """The image's bytes, read no further than the size limit (a 4 GB file is refused after
+    10 MB, not loaded), from standard input for ``-``."""
+    from factcheck.errors import InvalidInput
+    from factcheck.ocr import MAX_IMAGE_BYTES
+
+    if path == "-":
+        if sys.stdin.isatty():
+            raise click.UsageError("--image - reads the image from standard input; pipe one in")
+        return sys.stdin.buffer.read(MAX_IMAGE_BYTES + 1)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_IMAGE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"no image file {path}", key="error.image_missing",
+                           path=path) from exc
+    except OSError as exc:
+        raise InvalidInput(f"cannot open the image file {path}: {exc.strerror or exc}",
+                           key="error.image_file", path=path,
+                           reason=exc.strerror or type(exc).__name__) from exc
 
 
 @cli.command(name="import")

@@ -61,6 +61,9 @@ class Answer:
     links: list[LinkCheck] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    #: The text read from an image (:meth:`FactChecker.answer_image`), None for a pasted text:
+    #: a person must be able to see what the answer was about when the OCR misread it.
+    ocr_text: str | None = None
 
     @property
     def tier(self) -> Tier:
@@ -87,6 +90,8 @@ class Answer:
             "notices": [n.to_dict(lang) for n in self.notices],
             "ui_lang": lang,
         }
+        if self.ocr_text is not None:
+            common["ocr_text"] = self.ocr_text
         if not self.split:
             return {**self.results[0].to_dict(), "split": False, **common}
         return {

@@ -117,3 +117,13 @@ class ServeFailed(FactcheckError):
     """The HTTP API could not start (e.g. the address is in use)."""
 
     exit_code = 7
+
+
+class OCRUnavailable(FactcheckError):
+    """No OCR engine is installed, so text cannot be read from an image.
+
+    Not bad input (the same image works once ``pip install 'factcheck[ocr]'`` is done), so it has
+    its own exit code: a script can tell "install the extra" from "send another image".
+    """
+
+    exit_code = 9

@@ -81,6 +81,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "id": "(hanya item yang lolos filter yang dicari: {filters})",
         "en": "(only items that pass the filters were searched: {filters})",
     },
+    "note.ocr_text": {
+        "id": "Teks yang terbaca dari gambar: {text}", "en": "Text read from the image: {text}",
+    },
     "note.repaired": {
         "id": "Catatan: berkas indeks vektor hilang, rusak atau tertinggal; sudah dibangun "
               "ulang dari penyimpanan.",
@@ -225,6 +228,42 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "error.ui_lang": {
         "id": "bahasa tampilan {value} tidak tersedia: gunakan {allowed}",
         "en": "UI language {value} is not available: use {allowed}",
+    },
+    "error.image_empty": {"id": "gambarnya kosong", "en": "the image is empty"},
+    "error.image_too_large": {
+        "id": "gambar lebih besar dari {max_mb} MB",
+        "en": "the image is larger than {max_mb} MB",
+    },
+    "error.image_pixels": {
+        "id": "gambar lebih besar dari {max_mp} megapiksel",
+        "en": "the image has more than {max_mp} megapixels",
+    },
+    "error.image_type": {
+        "id": "berkas ini bukan gambar PNG, JPEG atau WebP",
+        "en": "the file is not a PNG, JPEG or WebP image",
+    },
+    "error.image_unreadable": {
+        "id": "gambar rusak atau tidak dapat dibaca", "en": "the image is damaged or unreadable",
+    },
+    "error.image_no_text": {
+        "id": "tidak ada teks yang dapat dibaca pada gambar; salin teksnya atau kirim gambar yang "
+              "lebih jelas",
+        "en": "no readable text was found in the image; paste the text or send a clearer image",
+    },
+    "error.image_missing": {
+        "id": "berkas gambar {path} tidak ada", "en": "no image file {path}",
+    },
+    "error.image_file": {
+        "id": "berkas gambar {path} tidak dapat dibuka: {reason}",
+        "en": "cannot open the image file {path}: {reason}",
+    },
+    "error.ocr_unavailable": {
+        "id": "membaca teks dari gambar memerlukan tambahan OCR: jalankan {command}",
+        "en": "reading text from images needs the OCR extra: run {command}",
+    },
+    "error.ocr_engine": {
+        "id": "mesin OCR {value} tidak dikenal: gunakan {allowed}",
+        "en": "unknown OCR engine {value}: use {allowed}",
     },
     "field.publisher": {"id": "penerbit", "en": "publisher"},
     "field.source": {"id": "sumber", "en": "source"},

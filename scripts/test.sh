@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test,st]' 'torch==2.13.0'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test,st,ocr]' 'torch==2.13.0'
 export HF_HUB_OFFLINE=1
 exec .venv/bin/python -m pytest -q "$@"
