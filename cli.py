@@ -272,14 +272,15 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _emit_json(data)
         return
-    click.echo(f"index      {data['path']}")
-    click.echo(f"items      {data['items']} ({data['indexed_vectors']} vectors, {data['model']}; "
-               f"{data['second_vectors']} second-view vectors)")
-    click.echo(f"newest     {data['newest_published'] or '-'}")
+    click.echo(f"index      {clean(str(data['path']))}")
+    click.echo(f"items      {data['items']} ({data['indexed_vectors']} vectors, "
+               f"{clean(str(data['model']))}; {data['second_vectors']} second-view vectors)")
+    click.echo(f"newest     {clean(str(data['newest_published'] or '')) or '-'}")
     for key in ("by_source", "by_publisher", "by_verdict", "by_language"):
         groups = data[key]
         assert isinstance(groups, dict)
-        click.echo(f"{key[3:]:<10} " + ", ".join(f"{k or '-'}: {v}" for k, v in groups.items()))
+        click.echo(f"{key[3:]:<10} " + ", ".join(f"{clean(k) or '-'}: {v}"
+                                                 for k, v in groups.items()))
 
 
 def _sources_config(ctx: click.Context, path: str | None) -> Any:
@@ -351,10 +352,10 @@ def refresh(ctx: click.Context, names: tuple[str, ...], since: str | None, full:
 def _print_refresh_table(report: Any) -> None:
     click.echo(f"{'source':<20} {'new':>5} {'upd':>5} {'same':>5} {'fail':>5} {'secs':>7}  health")
     for s in report.sources:
-        click.echo(f"{s.name:<20} {s.new:>5} {s.updated:>5} {s.unchanged:>5} {s.failed:>5} "
-                   f"{s.seconds:>7.1f}  {s.health}")
+        click.echo(f"{clean(s.name):<20} {s.new:>5} {s.updated:>5} {s.unchanged:>5} "
+                   f"{s.failed:>5} {s.seconds:>7.1f}  {clean(s.health)}")
         for error in s.errors[:3]:
-            click.echo(f"  ! {error}", err=True)
+            click.echo(f"  ! {clean(str(error))}", err=True)
 
 
 def _refresh_progress() -> Callable[[str, Any], None] | None:
@@ -394,11 +395,13 @@ def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
     click.echo(f"{'source':<20} {'on':<3} {'items':>6} {'newest':<10} {'last success':<20} health")
     for r in rows:
         on = "yes" if r["enabled"] else "no"
-        success = (r["last_success"] or "-")[:19]
-        click.echo(f"{r['name']:<20} {on:<3} {r['items']:>6} {r['newest'] or '-':<10} "
-                   f"{success:<20} {r['health']}")
+        success = clean(str(r["last_success"] or "-"))[:19]
+        click.echo(f"{clean(str(r['name'])):<20} {on:<3} {r['items']:>6} "
+                   f"{clean(str(r['newest'] or '')) or '-':<10} {success:<20} "
+                   f"{clean(str(r['health']))}")
         if r["last_error"]:
-            click.echo(f"  last error ({(r['last_error_at'] or '')[:19]}): {r['last_error']}")
+            click.echo(f"  last error ({clean(str(r['last_error_at'] or ''))[:19]}): "
+                       f"{clean(str(r['last_error']))}")
 
 
 @cli.command()
@@ -444,10 +447,10 @@ def source(ctx: click.Context, url: str, domains_file: str | None, as_json: bool
         if refs:
             click.echo(f"\n{title}:")
             for ref in refs:
-                label = ref.item.verdict_raw or ref.item.verdict.value
-                click.echo(f"  [{label}] {ref.item.title}")
+                label = clean(ref.item.verdict_raw) or ref.item.verdict.value
+                click.echo(f"  [{label}] {clean(ref.item.title)}")
                 meta = [ref.relation, ref.item.publisher, ref.item.published, ref.item.url]
-                click.echo(f"     {' · '.join(filter(None, meta))}")
+                click.echo(f"     {' · '.join(clean(m) for m in meta if m)}")
 
 
 @cli.command()
@@ -541,8 +544,10 @@ def bundle_create(ctx: click.Context, file: str, as_json: bool) -> None:
     if as_json:
         _emit_json(info.to_dict())
     else:
-        click.echo(f"bundled {info.items} items ({info.vectors} vectors, {info.model}) "
-                   f"into {info.path}")
+        click.echo(f"bundled {info.items} items ({info.vectors} vectors, {clean(info.model)}) "
+                   f"into {clean(info.path)}")
+        click.echo(f"sha256 {info.archive_sha256} (publish it where readers get the URL: "
+                   f"bundle install --sha256 {info.archive_sha256} URL)")
 
 
 @bundle.command(name="install")
@@ -551,26 +556,36 @@ def bundle_create(ctx: click.Context, file: str, as_json: bool) -> None:
               help="Replace an existing index even if it was built with another model.")
 @click.option("--max-size", type=click.IntRange(min=1), default=2048, show_default=True,
               help="Largest download accepted, in MiB.")
+@click.option("--sha256", "sha256", metavar="HEX",
+              help="Install only a bundle file with this SHA-256 (as 'bundle create' prints "
+                   "it); anything else is refused with exit 5.")
+@click.option("--allow-loopback", is_flag=True,
+              help="Allow a download from (or a redirect to) this machine: 127.0.0.1, ::1, "
+                   "localhost. Private and link-local addresses stay refused.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @_fail_cleanly
 def bundle_install(ctx: click.Context, source: str, replace: bool, max_size: int,
-                   as_json: bool) -> None:
+                   sha256: str | None, allow_loopback: bool, as_json: bool) -> None:
     """Install a bundle file or http(s) URL as the index, after verifying its checksums.
 
     The bundle is unpacked and verified beside the index and then renamed into place, so a
     failed install leaves the existing index as it was. Restart a running 'factcheck serve'
-    afterwards so that it opens the new files.
+    afterwards so that it opens the new files. A URL is fetched under the outgoing-URL
+    policy of docs/security.md (public hosts only, no redirect to plain http).
     """
     from factcheck.bundle import install_bundle
 
     report = install_bundle(source, _index_dir(ctx), replace=replace,
-                            max_download=max_size * 1024 * 1024)
+                            max_download=max_size * 1024 * 1024, sha256=sha256,
+                            allow_loopback=allow_loopback)
     if as_json:
         _emit_json(report.to_dict())
     else:
-        what = f"replaced the {report.previous_model} index" if report.replaced else "new index"
-        click.echo(f"installed {report.items} items ({report.model}) into {report.path} ({what})")
+        what = (f"replaced the {clean(report.previous_model)} index" if report.replaced
+                else "new index")
+        click.echo(f"installed {report.items} items ({clean(report.model)}) into "
+                   f"{clean(report.path)} ({what}; sha256 {report.sha256})")
 
 
 @bundle.command(name="info")
@@ -585,12 +600,15 @@ def bundle_info(file: str, as_json: bool) -> None:
     if as_json:
         _emit_json(info.to_dict())
         return
-    click.echo(f"model      {info.model} (dim {info.dim})")
+    click.echo(f"model      {clean(info.model)} (dim {info.dim})")
     click.echo(f"items      {info.items} ({info.vectors} vectors)")
-    click.echo(f"created    {info.created} by factcheck {info.factcheck_version}")
+    click.echo(f"created    {clean(info.created)} by factcheck {clean(info.factcheck_version)}")
     click.echo(f"schema     {info.schema_version}")
     for name, entry in info.files.items():
-        click.echo(f"file       {name} {entry['size']} bytes sha256 {entry['sha256']}")
+        click.echo(f"file       {clean(name)} {clean(str(entry.get('size')))} bytes sha256 "
+                   f"{clean(str(entry.get('sha256')))}")
+    click.echo(f"sha256     {info.archive_sha256} (pin it: bundle install --sha256 "
+               f"{info.archive_sha256})")
 
 
 def main() -> None:

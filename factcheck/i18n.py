@@ -185,6 +185,42 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "source.mentioning": {
         "id": "Menyebut {domain} ({count})", "en": "Mentioning {domain} ({count})",
     },
+    "source.suspicious": {
+        "id": "Tautan mencurigakan: {reason} Peramban akan membuka {host}; jangan anggap "
+              "tautan ini sebagai sumber resmi atau tepercaya.",
+        "en": "Suspicious link: {reason} A browser would open {host}; do not treat it as an "
+              "official or trusted source.",
+    },
+    "source.why.backslash": {
+        "id": "alamatnya memuat garis miring terbalik (\\) yang dibaca peramban sebagai garis "
+              "miring biasa, tetapi tidak oleh program lain, sehingga tautan bisa menuju tempat "
+              "lain daripada yang terlihat.",
+        "en": "its address has a backslash (\\), which browsers read as a slash but other "
+              "programs do not, so it can lead somewhere other than it seems.",
+    },
+    "source.why.userinfo": {
+        "id": "alamatnya menaruh “{userinfo}@” di depan nama host, trik agar tautan tampak "
+              "menuju {userinfo}.",
+        "en": "its address puts “{userinfo}@” in front of the host name, a trick that makes "
+              "a link seem to lead to {userinfo}.",
+    },
+    "source.why.encoded_host": {
+        "id": "nama host-nya ditulis dengan kode persen (%xx) yang menyembunyikan hurufnya.",
+        "en": "its host name is written in percent codes (%xx), which hide its letters.",
+    },
+    "source.why.mixed_script": {
+        "id": "nama host-nya mencampur huruf dari aksara yang berbeda ({scripts}), seperti "
+              "domain tiruan.",
+        "en": "its host name mixes letters of different scripts ({scripts}), as look-alike "
+              "domains do.",
+    },
+    "source.why.parsers_disagree": {
+        "id": "program membaca alamatnya secara berbeda (peramban: {host}; program lain: "
+              "{other}), sehingga tautan bisa menuju tempat lain daripada yang terlihat.",
+        "en": "programs read its address differently (a browser: {host}; others: {other}), so "
+              "it can lead somewhere other than it seems.",
+    },
+    "source.no_host": {"id": "tanpa host", "en": "no host"},
     # -- errors -----------------------------------------------------------------------------
     "error.prefix": {"id": "Galat", "en": "Error"},
     "error.empty_claim": {"id": "klaimnya kosong", "en": "the claim is empty"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
@@ -211,6 +213,48 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+#: What can drive a terminal or reorder what it shows: C0 and C1 controls and DEL (ESC starts
+#: the sequences that clear a screen or write the clipboard, OSC 52), line and paragraph
+#: separators, and the bidi embeddings, overrides, isolates and marks.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_UNSAFE_BODY = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_BIDI_CHARS = re.compile(f"[{_BIDI}]")
+_LINE_FIELDS = ("title", "claim", "publisher", "verdict_raw", "source", "language", "published")
+
+
+def sanitise_item(item: VerifiedItem) -> VerifiedItem:
+    """``item`` as it may be stored: crawled and imported text is shown on terminals, so no
+    field keeps a character that could move the cursor, clear the screen or set the
+    clipboard (:func:`factcheck.render.clean` cleans again when printing, whatever a store
+    made by an older version holds).
+
+    One-line fields lose bidi controls, and their other control characters become spaces;
+    the body keeps its newlines and tabs (paragraphs matter to snippets and the FTS), its CRs
+    become newlines. The URL loses tabs and newlines (as every URL parser drops them) and its
+    other controls are percent-encoded. Clean strings are returned untouched, so a clean
+    item's content hash, and with it its vector, never changes.
+    """
+    changes: dict[str, str] = {}
+    for name in _LINE_FIELDS:
+        value = getattr(item, name)
+        if isinstance(value, str) and _UNSAFE_LINE.search(value):
+            changes[name] = " ".join(_UNSAFE_LINE.sub(" ", _BIDI_CHARS.sub("", value)).split())
+    if _UNSAFE_BODY.search(item.text):
+        body = item.text.replace("\r\n", "\n").replace("\r", "\n")
+        changes["text"] = _UNSAFE_BODY.sub("", body)
+    if _UNSAFE_LINE.search(item.url):
+        url = re.sub("[\t\r\n]", "", item.url)
+        changes["url"] = "".join(quote(ch, safe="") if _UNSAFE_LINE.match(ch) else ch
+                                 for ch in url)
+    if not changes:
+        return item
+    cleaned = replace(item)  # a copy: the caller's item is left as it was
+    for name, value in changes.items():
+        setattr(cleaned, name, value)
+    return cleaned
+
+
 class Store:
     """Items, their full-text index and their vectors in one SQLite file."""
 
@@ -352,6 +396,7 @@ class Store:
         now = _now()
         with self.transaction() as conn:
             for item in items:
+                item = sanitise_item(item)
                 key = canonical_url(item.url)
                 if not is_http_url(key):
                     raise InvalidInput(f"item URL is not an absolute http(s) URL: {item.url[:80]!r}")

@@ -6,6 +6,14 @@ fact-checker or news outlet, and whether fact-checkers have already quoted it (o
 debunked original). Everything here is answered offline from a domain list and the index:
 the link is never fetched, and links to private or local hosts are refused outright so that
 the API cannot be used to probe a network.
+
+A link is read the way a browser reads it (the WHATWG URL standard, through ``ada-url``): a
+reader who taps it lands on that host, whatever another parser thinks. A link written so that
+parsers disagree, or that hides its host (a backslash, ``user@`` before the host, a
+percent-encoded or mixed-script host name), is reported as suspicious and never as official.
+Host names are compared with the trusted ones after folding look-alike letters (Unicode TR39
+skeletons), so ``kоmdigi.go.id`` with a Cyrillic ``о`` is a look-alike, not Komdigi.
+The same reading decides where factcheck itself may connect (:func:`outgoing_url`).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import logging
 import re
 import socket
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DOMAINS_FILE = "trusted_domains.json"
+CONFUSABLES_FILE = "confusables_ascii.json"
 KINDS = ("government", "factchecker", "news")
 MAX_URL_CHARS = 2048
 #: Rows examined per question; keeps a query on a popular domain bounded on a large index.
@@ -47,6 +57,12 @@ _LOCAL_SUFFIXES = (
     ".home.arpa", ".corp", ".private", ".test", ".invalid", ".example", ".onion",
 )
 _BARE_HOST = re.compile(r"^[\w.-]+(:\d+)?(/|\?|#|$)")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+#: What the WHATWG parser drops from anywhere in a URL before reading it.
+_TAB_NEWLINE = re.compile("[\t\n\r]")
+#: Scripts that TR39's "highly restrictive" level lets a label mix with Latin (Japanese,
+#: Chinese, Korean writing); any other mix in one label is how look-alike names are built.
+_EAST_ASIAN = frozenset({"CJK", "HIRAGANA", "KATAKANA", "BOPOMOFO", "HANGUL", "IDEOGRAPHIC"})
 _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 _TOKEN = re.compile(r"[a-z0-9]+")
 #: Shortest name (the label a publisher registered) that counts as theirs when it turns up
@@ -136,7 +152,66 @@ class TrustList:
         name under another ending (turnbackhoax.co), and an official or fact-checker name used
         as a word of an unrelated domain (kuota-gratis-kominfo.xyz). Whole words only: a name
         that merely contains another's letters (bigo.id, kompasiana.com) is not flagged.
+
+        Before all of these, look-alike letters are folded (:meth:`homoglyph`): a host that
+        reads as a known domain once its Cyrillic or Greek letters are folded imitates it,
+        even under a trusted suffix, and the rules above then see the folded name.
         """
+        found = self.homoglyph(host)
+        if found is not None:
+            return found
+        folded = _folded_host(host)
+        if folded != host:  # kominfо-go-id.com: judge the name a reader sees
+            found = self._imitation(folded)
+            if found is not None:
+                return Lookalike(found.imitates, f"{found.reason} (the name is written with "
+                                                 f"look-alike letters: {_substitutions(host)})")
+        return self._imitation(host)
+
+    def homoglyph(self, host: str) -> Lookalike | None:
+        """A known domain (or one under a trusted suffix) that ``host`` spells with look-alike
+        letters: equal TR39 skeletons, but not the same name.
+
+        A host with international letters is folded whatever it is under: ``kоmdigi.go.id``
+        (Cyrillic о) is a go.id name, but one that passes itself off as Komdigi. A plain ASCII
+        host is compared only when it is outside every trusted entry, and then only by the
+        few ASCII confusables of TR39 (``rn`` for ``m``, ``1`` for ``l``): a real go.id name
+        was vetted by its registry whatever it resembles.
+        """
+        shown = host_to_unicode(host)
+        international = shown != host
+        if not international and self._within_known(host):
+            return None
+        folded = skeleton(shown)
+        for domain in sorted(self.domains, key=len, reverse=True):
+            if _within(folded, skeleton(domain)) and not _within(host, domain):
+                if international:
+                    why = (f"{shown} is written with look-alike letters "
+                           f"({_substitutions(host)}): it reads as {domain} but is another "
+                           f"domain ({host})")
+                else:
+                    why = (f"{host} reads as {domain} once look-alike letters are folded "
+                           "(such as rn for m, or 1 for l), but is another domain")
+                return Lookalike(domain, why)
+        if not international:
+            return None
+        for suffix in sorted(self.suffixes, key=len, reverse=True):
+            mark = skeleton(suffix)
+            if _within(folded, mark) and not _within(host, suffix):
+                prefix = folded[: -len(mark)].rstrip(".").rsplit(".", 1)[-1]
+                target = f"{prefix}.{suffix}" if prefix else suffix
+                return Lookalike(target, f"{shown} is written with look-alike letters "
+                                         f"({_substitutions(host)}): it reads as a name under "
+                                         f"{suffix} but is not under {suffix} ({host})")
+        return None
+
+    def _within_known(self, host: str) -> bool:
+        return any(_within(host, d) for d in self.domains) or any(
+            _within(host, s) for s in self.suffixes
+        )
+
+    def _imitation(self, host: str) -> Lookalike | None:
+        """The rules of :meth:`imitation` on one spelling of the host."""
         if any(_within(host, d) for d in self.domains) or any(
             _within(host, s) for s in self.suffixes
         ):
@@ -221,6 +296,99 @@ def _joins_to(tokens: list[str], squashed: str) -> bool:
     return False
 
 
+# -- look-alike letters (Unicode TR39) ----------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _confusables() -> dict[str, str]:
+    """Character → ASCII prototype, from the confusables.txt subset shipped in the package.
+
+    Read once, never downloaded; ``scripts/make_confusables.py`` says where it comes from.
+    """
+    path = resources.files("factcheck") / "data" / CONFUSABLES_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return dict(data["map"])
+
+
+@lru_cache(maxsize=4096)
+def skeleton(text: str) -> str:
+    """The TR39 skeleton of ``text``: NFD, each character to its prototype, NFD again.
+
+    Two strings with one skeleton look alike (``kоmdigi`` with a Cyrillic о and ``komdigi``).
+    Only prototypes that are ASCII are known here, which is all a comparison with the
+    (ASCII) trusted domains needs; other characters are kept as they are.
+    """
+    table = _confusables()
+    mapped = "".join(table.get(ch, ch) for ch in unicodedata.normalize("NFD", text))
+    return unicodedata.normalize("NFD", mapped)
+
+
+def host_to_unicode(host: str) -> str:
+    """The host as a reader sees it: each ``xn--`` label decoded from Punycode."""
+    labels = []
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                pass
+        labels.append(label)
+    return ".".join(labels)
+
+
+def _folded_host(host: str) -> str:
+    """``host`` with its international look-alike letters replaced by the ASCII ones they
+    imitate (``kominfо-go-id.com`` → ``kominfo-go-id.com``), or ``host`` when it has none or
+    some letter has no ASCII look-alike."""
+    shown = host_to_unicode(host)
+    if shown == host:
+        return host
+    table = _confusables()
+    folded = "".join(
+        ch if ch.isascii() else table.get(ch, ch)
+        for ch in unicodedata.normalize("NFD", shown)
+    ).lower()
+    return folded if re.fullmatch(r"[a-z0-9._-]+", folded) else host
+
+
+def _substitutions(host: str, most: int = 3) -> str:
+    """The look-alike letters of ``host`` in words: ``Cyrillic 'о' for 'o'``."""
+    table = _confusables()
+    found: list[str] = []
+    for ch in unicodedata.normalize("NFD", host_to_unicode(host)):
+        if ch.isascii() or ch not in table:
+            continue
+        script = unicodedata.name(ch, "").split(" ", 1)[0].title() or "a"
+        words = f"{script} {ch!r} for {table[ch].lower()!r}"
+        if words not in found:
+            found.append(words)
+    return ", ".join(found[:most]) or "look-alike letters"
+
+
+def _script(ch: str) -> str | None:
+    """The script of a letter, from its Unicode name (LATIN, CYRILLIC, GREEK, ...); None for
+    digits, marks and punctuation, which every script shares."""
+    if ch.isascii():
+        return "LATIN" if ch.isalpha() else None
+    if not unicodedata.category(ch).startswith("L"):
+        return None
+    word = unicodedata.name(ch, "").split(" ", 1)[0]
+    return "CJK" if word in _EAST_ASIAN else (word or None)
+
+
+def mixed_scripts(host: str) -> list[str]:
+    """The scripts of the first label of ``host`` that mixes scripts, [] when none does.
+
+    Latin with Chinese, Japanese or Korean writing is allowed, as TR39's "highly restrictive"
+    level allows it; Latin with Cyrillic or Greek in one label is how look-alikes are made.
+    """
+    for label in host_to_unicode(host).split("."):
+        scripts = {s for s in map(_script, label) if s}
+        if len(scripts) > 1 and not (scripts <= {"LATIN", "CJK"}):
+            return sorted(s.title() for s in scripts)
+    return []
+
+
 def load_trust_list(*extra: str | Path | None) -> TrustList:
     """The bundled list, then each existing user file in order (missing files are skipped)."""
     trust = TrustList()
@@ -256,46 +424,174 @@ def user_domain_files(index_dir: str | Path | None) -> list[Path]:
 
 
 @dataclass(frozen=True)
+class Ambiguity:
+    """One way a link hides or blurs where it leads; any of them makes the link suspicious."""
+
+    code: str  # backslash | userinfo | encoded_host | mixed_script | parsers_disagree
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        from .i18n import text as say
+
+        params = dict(self.params)
+        if self.code == "parsers_disagree" and not params.get("other"):
+            params["other"] = say("source.no_host", lang)
+        return say(f"source.why.{self.code}", lang, **params)
+
+
+@dataclass(frozen=True)
 class PublicURL:
     url: str  # as given (with http:// added to a bare domain)
     canonical: str
     host: str  # lower-case ASCII (IDNA), without www.
+    #: The link as a browser serialises it (WHATWG): what to request, never the text as given.
+    href: str = ""
+    ambiguities: tuple[Ambiguity, ...] = ()
+
+    @property
+    def suspicious(self) -> bool:
+        return bool(self.ambiguities)
 
 
-def public_http_url(url: str) -> PublicURL:
+def public_http_url(url: str, *, allow_loopback: bool = False) -> PublicURL:
     """Validate a link that is about to be looked up: http(s), a public host name or address.
 
+    The link is parsed as a browser parses it (WHATWG URL: backslashes are slashes, the host
+    follows the last ``@`` of the authority, percent-encoded and international host names are
+    decoded and IDNA-mapped, numeric IPv4 forms are read as addresses), so the host judged is
+    the host a reader would land on. What makes that reading differ from a naive one is kept
+    in ``ambiguities``.
+
     Raises :class:`UnsafeURL` for other schemes and for local, private, loopback or
-    link-local hosts, and :class:`InvalidInput` for anything unreadable.
+    link-local hosts (loopback ones are let through with ``allow_loopback``, for tests and
+    local mirrors), and :class:`InvalidInput` for anything unreadable.
     """
     text = (url or "").strip()
     if not text:
         raise InvalidInput("the URL is empty")
     if len(text) > MAX_URL_CHARS:
         raise InvalidInput(f"the URL is longer than {MAX_URL_CHARS} characters")
-    if "://" not in text and not text.startswith("//"):
-        if not _BARE_HOST.match(text):
-            scheme = text.split(":", 1)[0][:20]
-            raise UnsafeURL(f"only http(s) links can be checked, not {scheme!r}")
-        text = "http://" + text
-    elif text.startswith("//"):
+    scheme = _SCHEME.match(text)
+    if text[:2] in ("//", "\\\\", "/\\", "\\/"):
         text = "http:" + text
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-        raw_host = parts.hostname or ""
-    except ValueError as exc:
-        raise InvalidInput(f"unreadable URL: {exc}") from exc
-    if parts.scheme.lower() not in ("http", "https"):
-        raise UnsafeURL(f"only http(s) links can be checked, not {parts.scheme[:20]!r}")
+    elif scheme is None or (_BARE_HOST.match(text) and scheme.group(1).lower()
+                            not in ("http", "https")):
+        if not _BARE_HOST.match(text):
+            named = text.split(":", 1)[0][:20]
+            raise UnsafeURL(f"only http(s) links can be checked, not {named!r}")
+        text = "http://" + text
+    elif scheme.group(1).lower() not in ("http", "https"):
+        raise UnsafeURL(f"only http(s) links can be checked, not {scheme.group(1)[:20]!r}")
+    parsed = _whatwg(text)
+    if parsed.protocol not in ("http:", "https:"):
+        raise UnsafeURL(f"only http(s) links can be checked, not {parsed.protocol[:-1][:20]!r}")
+    raw_host = parsed.hostname
     host = _normalise_domain(raw_host)
     if not host:
         raise InvalidInput("the URL has no host name")
-    _refuse_private(host)
-    canonical = canonical_url(text)
-    if raw_host != host:
-        canonical = canonical.replace(raw_host.lower(), host, 1)
-    return PublicURL(text, canonical, host[4:] if host.startswith("www.") else host)
+    _refuse_private(host, allow_loopback=allow_loopback)
+    href = parsed.href
+    ambiguities = _ambiguities(text, host, parsed)
+    canonical = canonical_url(href)
+    return PublicURL(text, canonical, host[4:] if host.startswith("www.") else host, href,
+                     ambiguities)
+
+
+def outgoing_url(
+    url: str, *, allow_loopback: bool = False, previous: PublicURL | None = None,
+    resolve: bool = True,
+) -> PublicURL:
+    """The one policy for a URL that factcheck itself requests (a bundle download and each
+    redirect it is sent to); ``factcheck source`` judges links by the same reading.
+
+    On top of :func:`public_http_url`: a link that parsers read differently (a backslash, a
+    percent-encoded or mixed-script host, a disagreement) is refused, since the request must
+    go where the reader thinks it goes; credentials before the host (``user:pass@``) are
+    allowed, as a download may need them. A redirect from https to plain http is refused.
+    With ``resolve``, a host name whose addresses include a private, loopback or link-local
+    one is refused too (loopback with ``allow_loopback``). The request must then be made to
+    ``href``, the unambiguous serialisation, never to the text as given.
+    """
+    target = public_http_url(url, allow_loopback=allow_loopback)
+    blurred = [a for a in target.ambiguities if a.code != "userinfo"]
+    if blurred:
+        raise UnsafeURL(f"refusing an ambiguous URL ({blurred[0].message('en').rstrip('.')}): "
+                        f"{target.href[:200]}")
+    if previous is not None and previous.href.startswith("https:") and \
+            target.href.startswith("http:"):
+        raise UnsafeURL(f"refusing a redirect from https to plain http: {target.href[:200]}")
+    if resolve:
+        _refuse_private_addresses(_normalise_domain(_whatwg(target.href).hostname),
+                                  allow_loopback)
+    return target
+
+
+def join_url(base: str, location: str) -> str:
+    """``location`` (a redirect's Location header) resolved against ``base``, as a browser
+    resolves it. One that names a host (``https://…``, ``//…``) is returned as written, with
+    ``base``'s scheme before a bare ``//``, so that :func:`outgoing_url` judges its authority
+    as sent rather than after the parser has tidied it."""
+    from ada_url import join_url as _join
+
+    location = location.strip()
+    if _SCHEME.match(location):
+        return location
+    if location[:2] in ("//", "\\\\", "/\\", "\\/"):
+        return base.split(":", 1)[0] + ":" + location
+    try:
+        return str(_join(base, location))
+    except ValueError as exc:
+        raise InvalidInput(f"unreadable redirect location {location[:200]!r}") from exc
+
+
+def _whatwg(text: str) -> Any:
+    """``text`` parsed by ada, the WHATWG URL parser of Node.js (imported on first use)."""
+    from ada_url import URL
+
+    try:
+        return URL(text)
+    except ValueError as exc:
+        raise InvalidInput(f"unreadable URL: {text[:200]!r}") from exc
+
+
+def _ambiguities(text: str, host: str, parsed: Any) -> tuple[Ambiguity, ...]:
+    """What in ``text`` makes the host a browser opens (``host``) hard to see or to agree on.
+
+    The authority is found as the WHATWG parser finds it for http(s): after the scheme and
+    any run of slashes or backslashes, up to the first ``/``, ``\\``, ``?`` or ``#``.
+    """
+    raw = _TAB_NEWLINE.sub("", text)
+    after = raw.split(":", 1)[1] if ":" in raw else raw
+    slashes = re.match(r"[/\\]*", after)
+    lead = slashes.group() if slashes else ""
+    rest = after[len(lead):]
+    end = re.search(r"[/\\?#]", rest)
+    authority = rest[: end.start()] if end else rest
+    found: list[Ambiguity] = []
+    if "\\" in lead or (end is not None and end.group() == "\\"):
+        found.append(Ambiguity("backslash"))
+    if "@" in authority:
+        userinfo = parsed.username + (f":{parsed.password}" if parsed.password else "")
+        found.append(Ambiguity("userinfo", {"userinfo": userinfo[:80]}))
+    if "%" in authority.rsplit("@", 1)[-1]:
+        found.append(Ambiguity("encoded_host"))
+    scripts = mixed_scripts(host)
+    if scripts:
+        found.append(Ambiguity("mixed_script", {"scripts": ", ".join(scripts)}))
+    if not found:
+        naive = _naive_host(text)
+        if not _same_host(naive, host):
+            found.append(Ambiguity("parsers_disagree", {"host": host, "other": naive or ""}))
+    return tuple(found)
+
+
+def _naive_host(text: str) -> str | None:
+    """The host Python's ``urlsplit`` (and many other tools) would read from ``text``."""
+    try:
+        raw = urlsplit(text).hostname
+        return _normalise_domain(raw) if raw else None
+    except (ValueError, InvalidInput):
+        return None
 
 
 def _normalise_domain(host: str) -> str:
@@ -310,7 +606,7 @@ def _normalise_domain(host: str) -> str:
     return host
 
 
-def _refuse_private(host: str) -> None:
+def _refuse_private(host: str, *, allow_loopback: bool = False) -> None:
     address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
     try:
         address = ipaddress.ip_address(host)
@@ -321,9 +617,13 @@ def _refuse_private(host: str) -> None:
             except OSError:
                 address = None
     if address is not None:
+        if allow_loopback and _is_loopback(address):
+            return
         mapped = getattr(address, "ipv4_mapped", None)
         if not address.is_global or (mapped is not None and not mapped.is_global):
             raise UnsafeURL(f"refusing a private, loopback or link-local address: {host}")
+        return
+    if allow_loopback and (host == "localhost" or host.endswith(".localhost")):
         return
     if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
         raise UnsafeURL(f"refusing a local host name: {host}")
@@ -334,6 +634,47 @@ def _refuse_private(host: str) -> None:
         raise InvalidInput(f"invalid host name {host!r}")
     if labels[-1].isdigit():
         raise UnsafeURL(f"refusing a numeric host name: {host}")
+
+
+def _is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def _refuse_private_addresses(host: str, allow_loopback: bool) -> None:
+    """Refuse a host name that resolves to a private, loopback or link-local address.
+
+    The check and the connection resolve the name separately, so a name that changes its
+    answer in between is not caught (docs/security.md); it stops the plain cases, such as a
+    public server redirecting to a name of an internal machine. A name that does not
+    resolve is left for the request to fail on, with its own message.
+    """
+    try:
+        ipaddress.ip_address(host)
+        return  # an address was judged by _refuse_private already
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if allow_loopback and _is_loopback(ip):
+            continue
+        mapped = getattr(ip, "ipv4_mapped", None)
+        if not ip.is_global or (mapped is not None and not mapped.is_global):
+            raise UnsafeURL(f"refusing {host}: it resolves to the private, loopback or "
+                            f"link-local address {ip}")
+
+
+def _same_host(a: str | None, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        return a is not None and ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -411,14 +752,20 @@ class SourceReport:
     searched_index: bool
     link_searched: bool = False  # False for a bare domain: only the domain was looked up
     lookalike_reason: str | None = None  # why it looks like lookalike_of, in one sentence
+    #: How the link hides or blurs its host; when any, ``kind`` is None: never official.
+    ambiguities: list[Ambiguity] = field(default_factory=list)
+
+    @property
+    def suspicious(self) -> bool:
+        return bool(self.ambiguities)
 
     @property
     def official(self) -> bool:
-        return self.kind == "government"
+        return self.kind == "government" and not self.suspicious
 
     @property
     def recognised(self) -> bool:
-        return self.kind is not None
+        return self.kind is not None and not self.suspicious
 
     @property
     def debunked(self) -> bool:
@@ -429,8 +776,12 @@ class SourceReport:
         """The standing of the link in one or two sentences, in ``lang`` (see factcheck.i18n)."""
         from .i18n import text as say
 
-        kind = self.kind if self.kind in ("government", "factchecker", "news") else "unknown"
-        out = say(f"source.{kind}", lang, host=self.host, name=self.name or "")
+        if self.suspicious:
+            out = say("source.suspicious", lang, host=self.host,
+                      reason=" ".join(a.message(lang) for a in self.ambiguities))
+        else:
+            kind = self.kind if self.kind in ("government", "factchecker", "news") else "unknown"
+            out = say(f"source.{kind}", lang, host=self.host, name=self.name or "")
         if self.lookalike_of:
             out += " " + say("source.lookalike", lang, imitates=self.lookalike_of)
             if self.lookalike_reason and lang == "en":  # the reason is worded in English only
@@ -450,6 +801,9 @@ class SourceReport:
             "domain": self.domain, "kind": self.kind, "name": self.name, "rule": self.rule,
             "official": self.official, "recognised": self.recognised,
             "lookalike_of": self.lookalike_of, "lookalike_reason": self.lookalike_reason,
+            "suspicious": self.suspicious,
+            "suspicious_reasons": [{"code": a.code, "message": a.message(lang)}
+                                   for a in self.ambiguities],
             "debunked": self.debunked, "summary": self.summary(lang),
             "searched_index": self.searched_index,
             "indexed_item": self.indexed.to_dict() if self.indexed else None,
@@ -469,6 +823,10 @@ def check_source(
 
     ``checker`` may be ``None`` to answer from the domain list alone. Without ``trust`` the
     bundled list is extended by the user's files (config directory, then the index directory).
+
+    The host judged is the one a browser opens. A suspicious link (one that hides or blurs
+    its host) and a look-alike written with another script's letters get no kind at all, so
+    neither is ever called official, whatever domain list entry the host falls under.
     """
     target = public_http_url(url)
     if trust is None:
@@ -477,7 +835,11 @@ def check_source(
     info = trust.lookup(target.host)
     domain = info.rule if info and not info.rule.startswith("*.") else registrable_domain(
         target.host, trust.suffixes)
-    imitation = None if info else trust.imitation(target.host)
+    imitation = trust.homoglyph(target.host)
+    if imitation is None and info is None:
+        imitation = trust.imitation(target.host)
+    if imitation is not None or target.suspicious:
+        info = None
     report = SourceReport(
         url=target.url, canonical_url=target.canonical, host=target.host, domain=domain,
         kind=info.kind if info else None, name=info.name if info else None,
@@ -486,6 +848,7 @@ def check_source(
         indexed=None, quoted_in=[], domain_items=0, domain_examples=[], mentions=0,
         mention_examples=[], searched_index=checker is not None,
         lookalike_reason=imitation.reason if imitation else None,
+        ambiguities=list(target.ambiguities),
     )
     if checker is not None:
         _search_index(report, checker, examples)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import hashlib
 import http.server
 import io
 import json
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -17,6 +19,7 @@ from factcheck import FactChecker, FetchError, InvalidInput, ModelMismatch, Veri
 from factcheck.bundle import create_bundle, install_bundle, read_manifest
 from factcheck.errors import BundleCorrupt, BundleInvalid, UnsafeURL
 from tests.fakes import HashEmbedder
+from tests.localserver import Reply
 
 
 def OtherEmbedder() -> HashEmbedder:  # noqa: N802 - reads like the class it stands for
@@ -173,16 +176,247 @@ def file_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_install_from_url(sample_index: Path, tmp_path: Path, file_server) -> None:
     base, root = file_server
     create_bundle(sample_index, root / "index.tar.gz")
-    report = install_bundle(f"{base}/index.tar.gz", tmp_path / "target")
+    report = install_bundle(f"{base}/index.tar.gz", tmp_path / "target", allow_loopback=True)
     assert report.items == 5 and report.source.endswith("/index.tar.gz")
     with pytest.raises(FetchError, match="limit"):
-        install_bundle(f"{base}/index.tar.gz", tmp_path / "t2", max_download=1000)
+        install_bundle(f"{base}/index.tar.gz", tmp_path / "t2", max_download=1000,
+                       allow_loopback=True)
     with pytest.raises(FetchError, match="HTTP 404"):
-        install_bundle(f"{base}/missing.tar.gz", tmp_path / "t2")
+        install_bundle(f"{base}/missing.tar.gz", tmp_path / "t2", allow_loopback=True)
     with pytest.raises(UnsafeURL):
         install_bundle("ftp://127.0.0.1/index.tar.gz", tmp_path / "t2")
     assert not (tmp_path / "t2").exists()
     assert _leftovers(tmp_path) == []
+
+
+def _forge(bundle: Path, dest: Path, members: dict[str, bytes],
+           declared: dict[str, int] | None = None) -> Path:
+    """A bundle whose manifest lists ``members`` (their real checksums), with sizes as
+    ``declared`` says where it says anything."""
+    with tarfile.open(bundle, "r:gz") as src:
+        manifest = json.loads(src.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        data = {m.name: src.extractfile(m).read()  # type: ignore[union-attr]
+                for m in src if m.name != "manifest.json"}
+    data.update(members)
+    for name, body in data.items():
+        manifest["files"][name] = {"sha256": hashlib.sha256(body).hexdigest(),
+                                   "size": (declared or {}).get(name, len(body))}
+    with tarfile.open(dest, "w:gz") as out:
+        for name, body in [("manifest.json", json.dumps(manifest).encode()), *data.items()]:
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            out.addfile(info, io.BytesIO(body))
+    return dest
+
+
+def test_a_member_larger_than_declared_is_stopped(sample_index: Path, tmp_path: Path) -> None:
+    bundle = Path(create_bundle(sample_index, tmp_path / "b.tar.gz").path)
+    with tarfile.open(bundle, "r:gz") as tar:
+        db = tar.extractfile("items.db").read()  # type: ignore[union-attr]
+    lying = _forge(bundle, tmp_path / "lying.tar.gz", {"items.db": db}, {"items.db": 4096})
+    with pytest.raises(BundleCorrupt, match="manifest declares 4096"):
+        install_bundle(lying, tmp_path / "target")
+    assert not (tmp_path / "target").exists() and _leftovers(tmp_path) == []
+
+
+def test_a_copy_stops_at_the_declared_size(tmp_path: Path) -> None:
+    """Even a reader that yields more than the tar header said is cut off at the limit."""
+    from factcheck.bundle import _copy
+
+    with pytest.raises(BundleCorrupt, match="larger than the 10 bytes"):
+        _copy(io.BytesIO(b"x" * 10_000_000), tmp_path / "items.db", 10, "b.tar.gz")
+    assert (tmp_path / "items.db").stat().st_size <= 10
+
+
+def test_a_bomb_is_refused_before_anything_is_written(sample_index: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """32 MiB of zeros pack into a few KiB: the manifest is honest, the ratio is not."""
+    from factcheck import bundle as bundle_module
+
+    bundle = Path(create_bundle(sample_index, tmp_path / "b.tar.gz").path)
+    bomb = _forge(bundle, tmp_path / "bomb.tar.gz", {"items.db": bytes(32 * 1024 * 1024)})
+    assert bomb.stat().st_size < 200_000
+    written: list[str] = []
+    real_copy = bundle_module._copy
+    monkeypatch.setattr(bundle_module, "_copy",
+                        lambda fh, dest, *a: written.append(dest.name) or real_copy(fh, dest, *a))
+    with pytest.raises(BundleInvalid, match="more than 100 times its size"):
+        install_bundle(bomb, tmp_path / "target")
+    assert written == [] and not (tmp_path / "target").exists()
+
+
+def test_unpacking_must_fit_the_free_space(sample_index: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from factcheck import bundle as bundle_module
+
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
+    real = shutil.disk_usage
+    monkeypatch.setattr(bundle_module.shutil, "disk_usage",
+                        lambda p: real(p)._replace(free=1024 * 1024))
+    with pytest.raises(BundleInvalid, match="bytes are free beside the index"):
+        install_bundle(bundle.path, tmp_path / "target")
+    assert not (tmp_path / "target").exists() and _leftovers(tmp_path) == []
+
+
+def test_the_manifest_must_come_first(sample_index: Path, tmp_path: Path) -> None:
+    bundle = Path(create_bundle(sample_index, tmp_path / "b.tar.gz").path)
+    with tarfile.open(bundle, "r:gz") as src:
+        members = [(m.name, src.extractfile(m).read()) for m in src]  # type: ignore[union-attr]
+    late = tmp_path / "late.tar.gz"
+    with tarfile.open(late, "w:gz") as out:
+        for name, body in members[1:] + members[:1]:
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            out.addfile(info, io.BytesIO(body))
+    with pytest.raises(BundleInvalid, match="no manifest.json at its start"):
+        install_bundle(late, tmp_path / "target")
+
+
+def test_pinned_checksum(sample_index: Path, tmp_path: Path) -> None:
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
+    digest = hashlib.sha256(Path(bundle.path).read_bytes()).hexdigest()
+    assert bundle.archive_sha256 == digest == read_manifest(bundle.path).archive_sha256
+    assert "archive_sha256" not in json.dumps(_manifest(Path(bundle.path)))
+    with pytest.raises(BundleCorrupt, match=f"not the pinned {'0' * 64}"):
+        install_bundle(bundle.path, tmp_path / "target", sha256="0" * 64)
+    assert not (tmp_path / "target").exists()
+    with pytest.raises(InvalidInput, match="64 hexadecimal digits"):
+        install_bundle(bundle.path, tmp_path / "target", sha256="abc")
+    report = install_bundle(bundle.path, tmp_path / "target", sha256=digest.upper())
+    assert report.sha256 == digest
+
+
+def _manifest(bundle: Path) -> dict:
+    with tarfile.open(bundle, "r:gz") as tar:
+        return json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+
+
+def test_no_install_lock_is_left_behind(sample_index: Path, tmp_path: Path) -> None:
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
+    target = tmp_path / "lookup" / "index"
+    install_bundle(bundle.path, target)
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not a bundle")
+    with pytest.raises(BundleInvalid):
+        install_bundle(junk, target)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["index"]
+
+
+def test_install_lock_serialises_installs(tmp_path: Path) -> None:
+    """A waiter whose lock file was deleted by the holder locks the new file, not the old."""
+    from factcheck.bundle import _install_lock
+
+    path = tmp_path / ".index.install.lock"
+    order: list[str] = []
+    entered = threading.Event()
+
+    def second() -> None:
+        entered.wait(5)
+        with _install_lock(path):
+            order.append("second in")
+            time.sleep(0.05)
+            order.append("second out")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with _install_lock(path):
+        entered.set()
+        time.sleep(0.2)
+        order.append("first out")
+    thread.join(5)
+    with _install_lock(path):
+        order.append("third")
+    assert order == ["first out", "second in", "second out", "third"]
+    assert not path.exists()
+
+
+def test_a_url_needs_allow_loopback_for_this_machine(sample_index: Path, tmp_path: Path,
+                                                     local_server) -> None:
+    local_server.route("/index.tar.gz", Reply(body=b"never sent"))
+    for url in (local_server.url("/index.tar.gz"),
+                local_server.url("/index.tar.gz").replace("127.0.0.1", "localhost")):
+        with pytest.raises(UnsafeURL, match="refusing"):
+            install_bundle(url, tmp_path / "target")
+    assert local_server.requests == []  # refused before connecting
+
+
+def test_redirects_follow_the_outgoing_policy(sample_index: Path, tmp_path: Path,
+                                              local_server) -> None:
+    bundle = create_bundle(sample_index, tmp_path / "b.tar.gz")
+    body = Path(bundle.path).read_bytes()
+    port = local_server.url("/").split(":")[2].rstrip("/")
+    local_server.route("/index.tar.gz", Reply(body=body, content_type="application/gzip"))
+    local_server.route("/moved", Reply(302, headers={"Location": "index.tar.gz"}))
+    local_server.route("/to-localhost", Reply(301, headers={
+        "Location": f"http://localhost:{port}/index.tar.gz"}))
+    local_server.route("/to-any", Reply(302, headers={
+        "Location": f"http://0.0.0.0:{port}/index.tar.gz"}))
+    local_server.route("/backslash", Reply(302, headers={
+        "Location": f"http://localhost:{port}\\@example.com/index.tar.gz"}))
+    local_server.route("/loop", Reply(302, headers={"Location": "/loop"}))
+    report = install_bundle(local_server.url("/moved"), tmp_path / "a", allow_loopback=True)
+    assert report.items == 5 and report.sha256 == bundle.archive_sha256
+    install_bundle(local_server.url("/to-localhost"), tmp_path / "b", allow_loopback=True)
+    with pytest.raises(UnsafeURL, match="private, loopback or link-local address: 0.0.0.0"):
+        install_bundle(local_server.url("/to-any"), tmp_path / "c", allow_loopback=True)
+    with pytest.raises(UnsafeURL, match="ambiguous URL"):
+        install_bundle(local_server.url("/backslash"), tmp_path / "c", allow_loopback=True)
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        install_bundle(local_server.url("/loop"), tmp_path / "c", allow_loopback=True)
+    paths = [r.path for r in local_server.requests]
+    assert paths.count("/index.tar.gz") == 2 and not (tmp_path / "c").exists()
+
+
+def test_outgoing_policy_refuses_a_downgrade_and_private_names() -> None:
+    from factcheck.trust import outgoing_url
+
+    first = outgoing_url("https://crawler.example.org/index.tar.gz", resolve=False)
+    with pytest.raises(UnsafeURL, match="from https to plain http"):
+        outgoing_url("http://crawler.example.org/index.tar.gz", previous=first, resolve=False)
+    assert outgoing_url("https://mirror.example.org/b.tar.gz", previous=first,
+                        resolve=False).href == "https://mirror.example.org/b.tar.gz"
+    for url in ("http://169.254.169.254/latest", "http://10.0.0.1/x", "http://0.0.0.0/x",
+                "http://intranet.local/x", "http://[fe80::1]/x"):
+        with pytest.raises(UnsafeURL):
+            outgoing_url(url, allow_loopback=True, resolve=False)
+    for url in ("http://[::1]/x", "http://127.0.0.2/x", "http://localhost/x"):
+        with pytest.raises(UnsafeURL):
+            outgoing_url(url, resolve=False)
+        assert outgoing_url(url, allow_loopback=True, resolve=False).href == url
+    assert outgoing_url("https://u:secret@crawler.example.org/b", resolve=False).href == (
+        "https://u:secret@crawler.example.org/b")  # credentials are allowed for downloads
+    with pytest.raises(UnsafeURL, match="ambiguous"):
+        outgoing_url("https://crawler.example.org\\@evil.example/b", resolve=False)
+
+
+def test_cli_bundle_pins_and_prints_the_checksum(sample_index: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bundle = tmp_path / "b.tar.gz"
+    result = runner.invoke(cli, ["--index", str(sample_index), "bundle", "create", str(bundle)])
+    digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    assert result.exit_code == 0 and f"--sha256 {digest}" in result.stdout
+    assert f"sha256     {digest}" in runner.invoke(cli, ["bundle", "info", str(bundle)]).stdout
+    target = tmp_path / "installed"
+    result = runner.invoke(cli, ["--index", str(target), "bundle", "install", "--sha256",
+                                 "f" * 64, str(bundle)])
+    assert result.exit_code == 5 and "not the pinned" in result.stderr
+    assert not target.exists()
+    result = runner.invoke(cli, ["--index", str(target), "bundle", "install", "--sha256",
+                                 digest, str(bundle)])
+    assert result.exit_code == 0 and f"sha256 {digest}" in result.stdout
+
+
+def test_cli_bundle_info_cleans_the_manifest(sample_index: Path, tmp_path: Path) -> None:
+    bundle = Path(create_bundle(sample_index, tmp_path / "b.tar.gz").path)
+    manifest = _manifest(bundle)
+    manifest["model"] = "test-hash\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J"
+    manifest["created"] = "2026\u202e-01-01"
+    evil = _rewrite(bundle, tmp_path / "evil.tar.gz",
+                    {"manifest.json": json.dumps(manifest).encode()})
+    out = CliRunner().invoke(cli, ["bundle", "info", str(evil)]).stdout
+    assert "test-hash" in out and not any(ch in out for ch in "\x1b\x07\u202e")
 
 
 def test_cli_bundle(sample_index: Path, tmp_path: Path) -> None:

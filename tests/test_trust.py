@@ -233,3 +233,150 @@ def test_cli_source_without_index(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "pemeriksa fakta yang diakui" in result.stdout
     assert "tidak ada indeks" in result.stderr.lower()
+
+
+# -- links read as a browser reads them (issue 15, item 1) ---------------------------------
+
+
+@pytest.mark.parametrize("url,host,code", [
+    ("https://evil.com\\@komdigi.go.id/", "evil.com", "backslash"),
+    ("https://evil.com\\.@turnbackhoax.id/", "evil.com", "backslash"),
+    ("https://komdigi.go.id\\@evil.com/", "komdigi.go.id", "backslash"),  # Python says evil.com
+    ("https:\\\\evil.com\\komdigi.go.id", "evil.com", "backslash"),
+    ("https://komdigi.go.id@evil.com/", "evil.com", "userinfo"),
+    ("https://komdigi.go.id:x@evil.com/", "evil.com", "userinfo"),
+    ("https://user@komdigi.go.id/", "komdigi.go.id", "userinfo"),
+    ("https://%6b%6fmdigi.go.id/", "komdigi.go.id", "encoded_host"),
+    ("https://k\u043emdigi.go.id/", "xn--kmdigi-wqf.go.id", "mixed_script"),
+    ("https:komdigi.go.id/berita", "komdigi.go.id", "parsers_disagree"),
+    ("http://0x08080808/", "8.8.8.8", "parsers_disagree"),
+])
+def test_ambiguous_links_are_suspicious_never_official(url: str, host: str, code: str) -> None:
+    report = check_source(url)
+    assert report.host == host  # the host a browser (WHATWG URL) opens
+    assert report.suspicious and not report.official and not report.recognised
+    assert report.kind is None
+    assert [a.code for a in report.ambiguities][:1] == [code]
+    summary = report.summary("en")
+    assert summary.startswith("Suspicious link: ") and f"A browser would open {host}" in summary
+    assert "official government domain" not in summary and "recognised fact" not in summary
+    assert report.summary("id").startswith("Tautan mencurigakan: ")
+    data = report.to_dict("en")
+    assert data["suspicious"] is True and data["official"] is False
+    assert data["suspicious_reasons"][0]["code"] == code
+
+
+def test_suspicious_reasons_are_plain() -> None:
+    summary = check_source("https://evil.com\\@komdigi.go.id/").summary("en")
+    assert "backslash (\\), which browsers read as a slash" in summary
+    summary = check_source("https://komdigi.go.id@evil.com/").summary("en")
+    assert "puts “komdigi.go.id@” in front of the host name" in summary
+    assert "seem to lead to komdigi.go.id. A browser would open evil.com" in summary
+    summary = check_source("https://k\u043emdigi.go.id/").summary("en")
+    assert "mixes letters of different scripts (Cyrillic, Latin)" in summary
+    summary = check_source("https:komdigi.go.id/").summary("id")
+    assert "program lain: tanpa host" in summary
+
+
+@pytest.mark.parametrize("url,kind", [
+    ("https://www.komdigi.go.id/berita/1", "government"),
+    ("komdigi.go.id/berita", "government"),
+    ("https://KOMDIGI.go.id./a", "government"),
+    ("https://\uff4b\uff4f\uff4d\uff44\uff49\uff47\uff49.go.id/", "government"),  # full-width
+    ("https://komdigi.go.id/a\\b", "government"),  # a backslash in the path moves no host
+    ("https://komdigi.go.id/x?next=https://evil.com\\@a", "government"),
+    ("https://turnbackhoax.id/articles/1#@evil.com", "factchecker"),
+    ("https://\u65e5\u672c\u8a9e.jp/", None),  # one script per label is fine
+    ("https://xn--80ak6aa92e.com/", None),
+])
+def test_plain_links_are_not_suspicious(url: str, kind: str | None) -> None:
+    report = check_source(url)
+    assert not report.suspicious and report.kind == kind
+    assert report.official is (kind == "government")
+
+
+def test_public_http_url_uses_the_browser_host() -> None:
+    target = public_http_url("https://evil.com\\@komdigi.go.id/path?q=1")
+    assert (target.host, target.href) == ("evil.com", "https://evil.com/@komdigi.go.id/path?q=1")
+    assert target.canonical.startswith("https://evil.com/")
+    assert public_http_url("https://k\u043emdigi.go.id/").canonical == (
+        "https://xn--kmdigi-wqf.go.id/")
+    with pytest.raises(UnsafeURL):  # urlsplit reads evil.com; a browser opens 127.0.0.1
+        public_http_url("https://127.0.0.1\\@evil.com/")
+    with pytest.raises(UnsafeURL):
+        public_http_url("http://komdigi.go.id@169.254.169.254/")
+
+
+def test_cli_and_http_source_say_suspicious(sample_checker: FactChecker) -> None:
+    url = "https://evil.com\\@komdigi.go.id/"
+    result = CliRunner().invoke(cli, ["source", url])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Tautan mencurigakan:") and "resmi pemerintah" not in \
+        result.stdout
+    import threading
+
+    import httpx
+
+    from factcheck.server import make_server
+
+    server = make_server(sample_checker, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    try:
+        with httpx.Client(base_url=server.url, trust_env=False, timeout=10) as client:
+            data = client.get("/source", params={"url": url, "ui_lang": "en"}).json()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (data["host"], data["official"], data["suspicious"]) == ("evil.com", False, True)
+    assert data["summary"].startswith("Suspicious link:")
+
+
+# -- look-alike letters (TR39 skeletons, issue 15, item 3) ---------------------------------
+
+
+@pytest.mark.parametrize("url,imitates,letters", [
+    ("https://turnbackh\u043eax.id/", "turnbackhoax.id", "Cyrillic 'о' for 'o'"),
+    ("https://k\u043emdigi.go.id/", "komdigi.go.id", "Cyrillic 'о' for 'o'"),
+    ("https://www.k\u043emdigi.go.id/berita", "komdigi.go.id", "Cyrillic 'о' for 'o'"),
+    ("https://cekfakt\u0430.com/", "cekfakta.com", "Cyrillic 'а' for 'a'"),
+    ("https://kemk\u0435s.go.id/", "kemkes.go.id", "Cyrillic 'е' for 'e'"),
+    ("https://\u03bfkezone.com/", "okezone.com", "Greek 'ο' for 'o'"),
+    ("https://kominf\u043e-go-id.com/", "kominfo.go.id", "Cyrillic 'о' for 'o'"),
+    ("https://dinas.g\u043e.id/", "dinas.go.id", "Cyrillic 'о' for 'o'"),
+])
+def test_homoglyph_lookalikes(url: str, imitates: str, letters: str) -> None:
+    report = check_source(url)
+    assert report.lookalike_of == imitates and not report.official and report.kind is None
+    assert letters in (report.lookalike_reason or "")
+    assert f"Warning: it imitates {imitates} but is not that domain" in report.summary()
+    assert f"meniru {imitates}" in report.summary("id")
+
+
+def test_ascii_confusables_of_tr39() -> None:
+    report = check_source("https://kornpas.com/")  # rn for m
+    assert report.lookalike_of == "kompas.com"
+    assert "once look-alike letters are folded" in (report.lookalike_reason or "")
+    # a real name under a trusted suffix was vetted by its registry: no ASCII folding there
+    assert check_source("https://brnkg.go.id/").official
+
+
+def test_no_known_domains_share_a_skeleton() -> None:
+    from factcheck.trust import skeleton
+
+    trust = load_trust_list()
+    names = [*trust.domains, *trust.suffixes]
+    assert len({skeleton(n) for n in names}) == len(names)
+    for name in trust.domains:
+        assert trust.homoglyph(name) is None and trust.homoglyph("www." + name) is None
+
+
+def test_skeletons_follow_tr39() -> None:
+    from factcheck.trust import host_to_unicode, mixed_scripts, skeleton
+
+    assert skeleton("k\u043emdigi") == skeleton("komdigi")
+    assert skeleton("paypa\u04cf") == skeleton("paypal")  # Cyrillic palochka for l
+    assert skeleton("\u00f6") != skeleton("o")  # accents are kept, as in TR39
+    assert host_to_unicode("xn--kmdigi-wqf.go.id") == "k\u043emdigi.go.id"
+    assert mixed_scripts("xn--kmdigi-wqf.go.id") == ["Cyrillic", "Latin"]
+    assert mixed_scripts("komdigi.go.id") == []
