@@ -159,7 +159,8 @@ def citation(answer: "Answer", lang: str, only: int | None = None) -> str:
         ]
     for link in answer.links:
         report = link.report
-        if report is not None and (report.lookalike_of or report.debunked):
+        if report is not None and (report.lookalike_of or report.debunked
+                                   or report.suspicious):
             parts.append(text("cite.link", lang, url=clean(link.url, 120),
                               summary=clean(report.summary(lang))))
     return "\n\n".join(parts)

@@ -361,3 +361,10 @@ class _served:
         self.client.close()
         self.server.shutdown()
         self.server.server_close()
+
+
+def test_a_suspicious_link_is_named_in_the_citation(checker: FactChecker) -> None:
+    answer = checker.answer("Cek di https://evil.com\\@komdigi.go.id/kuota soal vaksin chip")
+    (link,) = answer.links
+    assert link.report is not None and link.report.suspicious and not link.report.official
+    assert "evil.com" in answer.to_dict("en")["citation"]
