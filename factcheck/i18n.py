@@ -221,6 +221,70 @@ CATALOGUE: dict[str, dict[str, str]] = {
               "it can lead somewhere other than it seems.",
     },
     "source.no_host": {"id": "tanpa host", "en": "no host"},
+    # -- the web page (served at / by ``factcheck serve``) -----------------------------------
+    "page.title": {"id": "Cek sebelum membagikan", "en": "Check before you share"},
+    "page.intro": {
+        "id": "Tempel pesan atau tautan yang Anda terima, atau pilih tangkapan layarnya. Kami "
+              "mencari cek fakta dari sumber tepercaya yang sudah membahasnya.",
+        "en": "Paste a message or link you received, or choose its screenshot. We look for "
+              "fact-checks by trusted sources that already cover it.",
+    },
+    "page.text_label": {"id": "Pesan, klaim, atau tautan", "en": "Message, claim or link"},
+    "page.text_placeholder": {
+        "id": "Tempel pesan WhatsApp di sini…", "en": "Paste the WhatsApp message here…",
+    },
+    "page.text_hint": {"id": "Ctrl+Enter juga memeriksa.", "en": "Ctrl+Enter checks it too."},
+    "page.check": {"id": "Periksa", "en": "Check"},
+    "page.or": {"id": "atau", "en": "or"},
+    "page.image_label": {"id": "Pilih tangkapan layar", "en": "Choose a screenshot"},
+    "page.image_hint": {
+        "id": "PNG, JPEG atau WebP, paling besar {max_mb} MB. Bisa juga diseret ke sini atau "
+              "ditempel (Ctrl+V).",
+        "en": "PNG, JPEG or WebP, at most {max_mb} MB. You can also drop it here or paste it "
+              "(Ctrl+V).",
+    },
+    "page.image_chosen": {"id": "Gambar: {name}", "en": "Image: {name}"},
+    "page.checking": {"id": "Memeriksa…", "en": "Checking…"},
+    "page.reading_image": {
+        "id": "Membaca teks pada gambar, lalu memeriksa…",
+        "en": "Reading the text in the image, then checking…",
+    },
+    "page.empty": {
+        "id": "Tempel pesan atau pilih gambar terlebih dahulu.",
+        "en": "Paste a message or choose an image first.",
+    },
+    "page.error_network": {
+        "id": "Server tidak dapat dihubungi. Periksa koneksi ke server, lalu coba lagi.",
+        "en": "The server could not be reached. Check the connection to it and try again.",
+    },
+    "page.answer": {"id": "Jawaban", "en": "Answer"},
+    "page.claim": {"id": "Klaim {n} dari {total}", "en": "Claim {n} of {total}"},
+    "page.ocr_text": {"id": "Teks yang terbaca dari gambar", "en": "Text read from the image"},
+    "page.citation": {"id": "Balasan siap tempel", "en": "Reply ready to paste"},
+    "page.copy": {"id": "Salin untuk WhatsApp", "en": "Copy for WhatsApp"},
+    "page.copied": {
+        "id": "Tersalin: tempel di obrolan WhatsApp.", "en": "Copied: paste it into the chat.",
+    },
+    "page.copy_failed": {
+        "id": "Tidak dapat menyalin otomatis: pilih teks balasan di atas, lalu salin.",
+        "en": "Could not copy automatically: select the reply text above and copy it.",
+    },
+    "page.language": {"id": "Bahasa", "en": "Language"},
+    "page.footer": {
+        "id": "Jawaban berasal dari indeks cek fakta di server ini; pesan dan gambar Anda tidak "
+              "dikirim ke pihak lain.",
+        "en": "Answers come from the fact-check index on this server; your message and image "
+              "are not sent anywhere else.",
+    },
+    "page.api": {"id": "API JSON", "en": "JSON API"},
+    "page.noscript": {
+        "id": "Halaman ini memerlukan JavaScript. Tanpa JavaScript, gunakan API JSON di "
+              "/openapi.json.",
+        "en": "This page needs JavaScript. Without it, use the JSON API described at "
+              "/openapi.json.",
+    },
+    "lang.id": {"id": "Bahasa Indonesia", "en": "Bahasa Indonesia"},
+    "lang.en": {"id": "English", "en": "English"},
     # -- errors -----------------------------------------------------------------------------
     "error.prefix": {"id": "Galat", "en": "Error"},
     "error.empty_claim": {"id": "klaimnya kosong", "en": "the claim is empty"},

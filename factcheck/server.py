@@ -8,14 +8,24 @@ and vector index), which bounds concurrent work and keeps SQLite connections off
 threads. There are no write endpoints: the index is changed by ``factcheck import``,
 ``refresh`` or ``bundle install``, and a running server picks up a newer vector index by
 itself (restart it after ``bundle install``, which swaps the files underneath).
+
+The same server serves the web page (``GET /`` to a browser, files in ``factcheck/web/``): plain
+HTML and one script, every label from :mod:`factcheck.i18n` (rendered into the HTML and served
+as ``/ui.json`` for the script), under a Content-Security-Policy that allows nothing from
+elsewhere, so the page works offline and no crawled title can run as code. ``POST /check/image``
+answers a screenshot through :meth:`FactChecker.answer_image`; it is the only request whose body
+may be larger than ``max_body_bytes``.
 """
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import json
 import logging
+import os
 import queue
+import re
 import socket
 import sqlite3
 import threading
@@ -26,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -37,9 +48,12 @@ from .api import FactChecker
 from .embedding import Embedder
 from .errors import (
     EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexNotFound, IndexUnusable,
-    InvalidInput, ModelMismatch, ServeFailed, UnsafeURL,
+    InvalidInput, ModelMismatch, OCRUnavailable, ServeFailed, UnsafeURL,
 )
-from .i18n import UI_LANGUAGES, check_ui_language, error_text, ui_language
+from .i18n import (
+    _MONTHS, CATALOGUE, ENV_UI_LANG, UI_LANGUAGES, VERDICT_WORDS, check_ui_language, error_text,
+    text, ui_language,
+)
 from .store import Store
 from .trust import TrustList, check_source, load_trust_list, user_domain_files
 
@@ -55,6 +69,7 @@ class ServeOptions:
     max_limit: int = 20  # most results per /check
     max_query_chars: int = 5000  # a long forwarded chain message still fits
     max_body_bytes: int = 64 * 1024
+    max_image_bytes: int = 10 * 1024 * 1024  # POST /check/image only; the OCR's own limit too
     max_url_chars: int = 16 * 1024
     workers: int = 8  # readers, i.e. requests worked on at once
     max_connections: int = 64  # open client connections; more are answered 503
@@ -63,6 +78,38 @@ class ServeOptions:
     reload_interval: float = 5.0  # seconds between checks for a newer vector index
     query_cache: int = 1024  # query vectors kept: a viral message is asked about many times
     ui_lang: str | None = None  # language of "message" and "citation"; None: env, then locale
+
+
+JSON_TYPE = "application/json; charset=utf-8"
+#: The page may load its own files only: no CDN, font or script from elsewhere, no inline
+#: script or style, no plug-ins, no framing; blob: is the preview of the chosen screenshot.
+PAGE_CSP = ("default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+#: JSON is data, never a document: nothing in it may load or run.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+#: Content-Type values POST /check/image takes; the bytes are sniffed again by the OCR module.
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/webp",
+               "application/octet-stream")
+#: The files of the page, served under /static/ (nothing else in factcheck/web/ is served).
+STATIC_FILES = {
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
+#: Catalogue entries the page's script needs (its labels, headlines, section names).
+UI_PREFIXES = ("page.", "tier.", "section.", "lang.")
+UI_KEYS = ("links.header", "link.refused", "hit.no_date", "hit.no_publisher", "error.prefix",
+           "error.image_too_large")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP answer: status, body and the headers that depend on what the body is."""
+
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class HTTPError(Exception):
@@ -137,6 +184,13 @@ class FactcheckAPI:
         )
         self._openapi = json.dumps(openapi_schema(self.options)).encode()
         self.ui_lang = ui_language(self.options.ui_lang)
+        #: The page speaks Indonesian unless the server was told otherwise (option or
+        #: $FACTCHECK_UI_LANG): the machine's locale is the operator's, not the visitor's.
+        self.page_lang = ui_language(self.options.ui_lang,
+                                     {ENV_UI_LANG: os.environ.get(ENV_UI_LANG, "")})
+        self._static = {name: _web_file(name) for name in STATIC_FILES}
+        self._template = _web_file("index.html").decode("utf-8")
+        self._pages = {lang: self._render_page(lang) for lang in UI_LANGUAGES}
         #: Read once: editing the user's trusted_domains.json takes a restart.
         self.trust: TrustList = load_trust_list(
             *user_domain_files(self._path.parent if self._path else None)
@@ -168,9 +222,7 @@ class FactcheckAPI:
                 if self._created:
                     return None
                 self._created = 1
-                main = self.checker
-                return FactChecker(main.store, self._embedder, main.index, main.thresholds,
-                                   main.fusion, main.reranker, main.second_view)
+                return self._like_main(self.checker.store)
             if self._created >= self.options.workers:
                 return None
             self._created += 1
@@ -181,9 +233,15 @@ class FactcheckAPI:
             store = Store(conn, self._path)
         except sqlite3.Error:  # e.g. a read-only WAL without its -shm file: open normally
             store = Store.open(self._path.parent)
+        return self._like_main(store)
+
+    def _like_main(self, store: Store) -> FactChecker:
+        """A reader that answers exactly as the opened checker (the demo notice included)."""
         main = self.checker
-        return FactChecker(store, self._embedder, main.index, main.thresholds, main.fusion,
-                           main.reranker, main.second_view)
+        reader = FactChecker(store, self._embedder, main.index, main.thresholds, main.fusion,
+                             main.reranker, main.second_view)
+        reader.demo = main.demo
+        return reader
 
     def _refresh_index(self, reader: FactChecker) -> None:
         """Follow a refresh done by another process: load its saved vector index once."""
@@ -208,43 +266,49 @@ class FactcheckAPI:
     # routing ------------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, body: bytes | None = None,
-               content_type: str = "") -> tuple[int, bytes]:
+               content_type: str = "", accept: str = "") -> Reply:
         """Answer one request; never raises."""
         lang = self.ui_lang
         try:
             lang = _request_ui_lang(target, self.ui_lang)
-            status, payload = self._route(method, target, body, content_type, lang)
-            if isinstance(payload, bytes):
-                return status, payload
-            return status, _dumps(payload)
+            routed = self._route(method, target, body, content_type, lang, accept)
+            if isinstance(routed, Reply):
+                return routed
+            status, payload = routed
+            return Reply(status, payload if isinstance(payload, bytes) else _dumps(payload))
         except HTTPError as exc:
-            return exc.status, _error(exc.status, exc.code, exc.message)
+            return _error_reply(exc.status, exc.code, exc.message)
         except UnsafeURL as exc:
-            return 400, _error(400, "unsafe_url", error_text(exc, lang))
+            return _error_reply(400, "unsafe_url", error_text(exc, lang))
         except InvalidInput as exc:
-            return 400, _error(400, "invalid_input", error_text(exc, lang))
+            return _error_reply(400, "invalid_input", error_text(exc, lang))
         except IndexUnusable as exc:
-            return 503, _error(503, "index_unusable", error_text(exc, lang))
+            return _error_reply(503, "index_unusable", error_text(exc, lang))
         except (IndexNotFound, EmbedderUnavailable, ModelMismatch) as exc:
-            return 503, _error(503, "unavailable", error_text(exc, lang))
+            return _error_reply(503, "unavailable", error_text(exc, lang))
+        except OCRUnavailable as exc:  # this server cannot read images until the extra is in
+            return _error_reply(501, "ocr_unavailable", error_text(exc, lang))
         except FactcheckError as exc:
             log.warning("request failed: %s", exc)
-            return 500, _error(500, type(exc).__name__, error_text(exc, lang))
+            return _error_reply(500, type(exc).__name__, error_text(exc, lang))
         except Exception:  # the client gets one line, the log gets the traceback
             log.exception("unexpected error answering %s %s", method, target[:200])
-            return 500, _error(500, "internal_error", "internal error; see the server log")
+            return _error_reply(500, "internal_error", "internal error; see the server log")
 
     def _route(self, method: str, target: str, body: bytes | None,
-               content_type: str, lang: str) -> tuple[int, Any]:
+               content_type: str, lang: str, accept: str = "") -> Reply | tuple[int, Any]:
         if len(target) > self.options.max_url_chars:
             raise HTTPError(414, "uri_too_long",
                             f"the request URL is longer than {self.options.max_url_chars} bytes")
         parts = urlsplit(target)
         path = parts.path.rstrip("/") or "/"
         routes: dict[str, tuple[str, ...]] = {
-            "/": ("GET",), "/health": ("GET",), "/openapi.json": ("GET",),
-            "/check": ("GET", "POST"), "/source": ("GET",),
+            "/": ("GET",), "/api": ("GET",), "/health": ("GET",), "/openapi.json": ("GET",),
+            "/check": ("GET", "POST"), "/check/image": ("POST",), "/source": ("GET",),
+            "/ui.json": ("GET",),
         }
+        if path.startswith("/static/") and method == "GET":
+            return self._static_file(path[len("/static/"):])
         if path not in routes:
             raise HTTPError(404, "not_found", f"no endpoint {path[:100]}; see /openapi.json")
         if method not in routes[path]:
@@ -255,11 +319,18 @@ class FactcheckAPI:
                              max_num_fields=100)
         except ValueError as exc:
             raise HTTPError(400, "invalid_input", f"bad query string: {exc}") from exc
-        if path == "/":
-            return 200, {
-                "name": "factcheck", "version": _version(),
-                "endpoints": ["/check", "/source", "/health", "/openapi.json"],
-            }
+        if path == "/" and _wants_html(accept):
+            return self._page(query)
+        if path in ("/", "/api"):
+            return Reply(200, _dumps({
+                "name": "factcheck", "version": _version(), "page": "/",
+                "endpoints": ["/check", "/check/image", "/source", "/health", "/openapi.json",
+                              "/ui.json"],
+            }), headers=(("Vary", "Accept"),) if path == "/" else ())
+        if path == "/ui.json":
+            params = _params(query, {"lang", "ui_lang"})
+            chosen = _one(params, "lang")
+            return 200, self.ui_labels(check_ui_language(chosen) if chosen else lang)
         if path == "/openapi.json":
             return 200, self._openapi
         if path == "/health":
@@ -273,11 +344,104 @@ class FactcheckAPI:
             url = _one(params, "url", required=True)
             with self.reader() as reader:
                 return 200, check_source(url, reader, trust=self.trust).to_dict(lang)
+        if path == "/check/image":
+            return 200, self._check_image(query, body, content_type, lang)
         if method == "POST":
             params = self._json_body(body, content_type)
         else:
             params = _params(query, set(CHECK_PARAMS))
         return 200, self._check(params, lang)
+
+    # the web page -------------------------------------------------------------------------
+
+    def _page(self, query: dict[str, list[str]]) -> Reply:
+        """The page in the language asked for (``?lang=en``), else the page's default.
+
+        A person who follows a link with a bad or unknown ``lang`` gets the page, not an error.
+        """
+        wanted = (query.get("lang") or query.get("ui_lang") or [""])[-1]
+        try:
+            lang = check_ui_language(wanted) if wanted.strip() else self.page_lang
+        except InvalidInput:
+            lang = self.page_lang
+        return Reply(200, self._pages[lang], "text/html; charset=utf-8", (
+            ("Content-Security-Policy", PAGE_CSP), ("Vary", "Accept"),
+            ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
+        ))
+
+    def _static_file(self, name: str) -> Reply:
+        if name not in self._static:
+            raise HTTPError(404, "not_found", f"no file /static/{name[:100]}")
+        return Reply(200, self._static[name], STATIC_FILES[name],
+                     (("Cache-Control", "no-cache"),))
+
+    def _render_page(self, lang: str) -> bytes:
+        """index.html with its ``{{key}}`` fields filled from the catalogue, HTML-escaped."""
+        params = self._label_params()
+
+        def fill(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key == "lang":
+                return lang
+            if key.startswith("pressed."):
+                return "true" if key.split(".", 1)[1] == lang else "false"
+            if key == "max_image_bytes":
+                return str(self.options.max_image_bytes)
+            return html.escape(text(key, lang, **params))
+
+        return re.sub(r"\{\{([a-z_.]+)\}\}", fill, self._template).encode("utf-8")
+
+    def _label_params(self) -> dict[str, Any]:
+        return {"max_mb": f"{self.options.max_image_bytes / (1024 * 1024):g}"}
+
+    def image_too_large(self, target: str) -> Reply:
+        """413 for an image body over ``max_image_bytes``, in the language the request asked."""
+        try:
+            lang = _request_ui_lang(target, self.ui_lang)
+        except InvalidInput:
+            lang = self.ui_lang
+        exc = self._too_large(lang)
+        return _error_reply(exc.status, exc.code, exc.message)
+
+    def _too_large(self, lang: str) -> HTTPError:
+        max_mb = self._label_params()["max_mb"]
+        return HTTPError(413, "image_too_large", error_text(InvalidInput(
+            f"the image is larger than {max_mb} MB", key="error.image_too_large",
+            max_mb=max_mb), lang))
+
+    def ui_labels(self, lang: str) -> dict[str, Any]:
+        """What the page's script shows, in ``lang``: the catalogue is its only source of text."""
+        params = self._label_params()
+        keys = [k for k in CATALOGUE if k.startswith(UI_PREFIXES) or k in UI_KEYS]
+        return {
+            "lang": lang,
+            "languages": list(UI_LANGUAGES),
+            "max_image_bytes": self.options.max_image_bytes,
+            # filled where the page alone knows the values: {n}, {total}, {name}, {reason}
+            "text": {k: _fill_known(CATALOGUE[k].get(lang) or CATALOGUE[k]["id"], params)
+                     for k in keys},
+            "verdicts": {v.value: words.get(lang) or words["id"]
+                         for v, words in VERDICT_WORDS.items()},
+            "months": list(_MONTHS.get(lang, _MONTHS["id"])),
+        }
+
+    def _check_image(self, query: dict[str, list[str]], body: bytes | None, content_type: str,
+                     lang: str) -> dict[str, Any]:
+        """A screenshot or poster as the raw request body; its text is answered like a paste."""
+        params = _params(query, set(CHECK_PARAMS) - {"q"})
+        kind = content_type.split(";")[0].strip().lower()
+        if kind not in IMAGE_TYPES:
+            raise HTTPError(415, "unsupported_media_type", error_text(InvalidInput(
+                "the file is not a PNG, JPEG or WebP image", key="error.image_type"), lang))
+        data = body or b""
+        if len(data) > self.options.max_image_bytes:
+            raise self._too_large(lang)
+        if not data:
+            raise InvalidInput("the image is empty", key="error.image_empty")
+        kwargs, split, lang = self._answer_options(params, lang)
+        with self.reader() as reader:
+            answer = reader.answer_image(data, split=split, **kwargs)
+        return answer.to_dict(lang)
 
     def _json_body(self, body: bytes | None, content_type: str) -> dict[str, list[str]]:
         if content_type.split(";")[0].strip().lower() != "application/json":
@@ -305,22 +469,30 @@ class FactcheckAPI:
         options = self.options
         q = _one(params, "q", required=True)
         if len(q) > options.max_query_chars:
-            raise HTTPError(413, "query_too_long",
-                            f"q is longer than {options.max_query_chars} characters")
-        limit = _int(_one(params, "limit") or "5", "limit", 1, options.max_limit)
+            raise HTTPError(413, "query_too_long", error_text(InvalidInput(
+                f"q is longer than {options.max_query_chars} characters",
+                key="error.claim_too_long", max=options.max_query_chars), lang))
+        kwargs, split, lang = self._answer_options(params, lang)
+        with self.reader() as reader:
+            answer = reader.answer(q, split=split, **kwargs)
+        return answer.to_dict(lang)
+
+    def _answer_options(self, params: dict[str, list[str]],
+                        lang: str) -> tuple[dict[str, Any], bool | None, str]:
+        """The keywords of :meth:`FactChecker.answer`, ``split`` and the answer's language."""
+        limit = _int(_one(params, "limit") or "5", "limit", 1, self.options.max_limit)
         mode = _one(params, "mode") or "hybrid"
         if mode not in MODES:
             raise InvalidInput(f"unknown mode {mode!r}: use {', '.join(MODES)}")
         split = _flag(_one(params, "split"), "split")
         if _one(params, "ui_lang"):
             lang = check_ui_language(_one(params, "ui_lang"))
-        with self.reader() as reader:
-            answer = reader.answer(
-                q, split=split, limit=limit, publishers=_many(params, "publisher"),
-                sources=_many(params, "source"), verdicts=_many(params, "verdict"),
-                languages=_many(params, "lang"), max_age=_one(params, "max_age"), mode=mode,
-            )
-        return answer.to_dict(lang)
+        kwargs: dict[str, Any] = {
+            "limit": limit, "publishers": _many(params, "publisher"),
+            "sources": _many(params, "source"), "verdicts": _many(params, "verdict"),
+            "languages": _many(params, "lang"), "max_age": _one(params, "max_age"), "mode": mode,
+        }
+        return kwargs, split, lang
 
 
 CHECK_PARAMS = ("q", "limit", "publisher", "source", "verdict", "lang", "max_age", "mode",
@@ -331,6 +503,34 @@ def _request_ui_lang(target: str, default: str) -> str:
     """``ui_lang`` of the query string (POST bodies may carry it too), else the server's."""
     values = parse_qs(urlsplit(target).query, max_num_fields=100).get("ui_lang", [])
     return check_ui_language(values[-1]) if values and values[-1].strip() else default
+
+
+def _wants_html(accept: str) -> bool:
+    """True when the client prefers a document to JSON: a browser does, curl and httpx don't."""
+    best: dict[str, float] = {}
+    for part in accept.lower().split(","):
+        kind, *attrs = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for attr in attrs:
+            if attr.startswith("q="):
+                try:
+                    q = float(attr[2:])
+                except ValueError:
+                    q = 0.0
+        best[kind] = max(q, best.get(kind, 0.0))
+    html_q = max(best.get("text/html", 0.0), best.get("application/xhtml+xml", 0.0))
+    return html_q > 0 and html_q >= best.get("application/json", 0.0)
+
+
+def _fill_known(template: str, params: dict[str, Any]) -> str:
+    """Fill the placeholders the server knows; leave the others for the page's script."""
+    return re.sub(r"\{([a-z_]+)\}",
+                  lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0),
+                  template)
+
+
+def _web_file(name: str) -> bytes:
+    return (resources.files("factcheck") / "web" / name).read_bytes()
 
 
 def _flag(value: str, name: str) -> bool | None:
@@ -391,6 +591,10 @@ def _error(status: int, code: str, message: str) -> bytes:
     return _dumps({"error": {"status": status, "code": code, "message": message}})
 
 
+def _error_reply(status: int, code: str, message: str) -> Reply:
+    return Reply(status, _error(status, code, message))
+
+
 def _version() -> str:
     from . import __version__
 
@@ -423,9 +627,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self._send(411, _error(411, "length_required", "Content-Length is required"))
         length = int(raw_length)
-        limit = self.server.api.options.max_body_bytes
+        options = self.server.api.options
+        image = urlsplit(self.path).path.rstrip("/") == "/check/image"
+        limit = options.max_image_bytes if image else options.max_body_bytes
         if length > limit:
             self.close_connection = True  # the unread body must not be taken as a request
+            if image:  # the same words as the API's own check, in the asker's language
+                return self._reply(self.server.api.image_too_large(self.path))
             return self._send(413, _error(413, "body_too_large",
                                           f"the body is larger than {limit} bytes"))
         self._answer(self.rfile.read(length))
@@ -436,16 +644,26 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _method_not_allowed  # noqa: N815
 
     def _answer(self, body: bytes | None) -> None:
-        status, payload = self.server.api.handle(
-            self.command, self.path, body, self.headers.get("Content-Type", "")
-        )
-        self._send(status, payload)
+        self._reply(self.server.api.handle(
+            self.command, self.path, body, self.headers.get("Content-Type", ""),
+            self.headers.get("Accept", ""),
+        ))
 
-    def _send(self, status: int, payload: bytes) -> None:
+    def _reply(self, reply: Reply) -> None:
+        self._send(reply.status, reply.body, reply.content_type, reply.headers)
+
+    def _send(self, status: int, payload: bytes, content_type: str = JSON_TYPE,
+              headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Cache-Control", "no-store")
+        names = {name.lower() for name, _ in headers}
+        if "cache-control" not in names:
+            self.send_header("Cache-Control", "no-store")
+        if "content-security-policy" not in names:
+            self.send_header("Content-Security-Policy", API_CSP)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("X-Content-Type-Options", "nosniff")
         if self.close_connection:
             self.send_header("Connection", "close")
@@ -670,6 +888,67 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
                     },
                 },
             },
+            "/check/image": {
+                "post": {
+                    "summary": "Answer a screenshot or poster: its text is read (OCR), then "
+                               "answered as if pasted",
+                    "description": "The body is the image itself (not multipart), at most "
+                                   f"{options.max_image_bytes} bytes. Needs the server's "
+                                   "[ocr] extra; without it the answer is 501.",
+                    "parameters": [p for p in check_params if p["name"] != "q"],
+                    "requestBody": {"required": True, "content": {
+                        kind: {"schema": {"type": "string", "format": "binary"}}
+                        for kind in ("image/png", "image/jpeg", "image/webp",
+                                     "application/octet-stream")}},
+                    "responses": {
+                        "200": {"description": "As for /check, with ocr_text: the text read",
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Answer"}}}},
+                        "400": {**error, "description": "An empty, damaged or oversized (in "
+                                                        "pixels) image, one without readable "
+                                                        "text, or a bad parameter"},
+                        "411": error,
+                        "413": {**error, "description": "The image is larger than "
+                                                        f"{options.max_image_bytes} bytes"},
+                        "415": {**error, "description": "Not a PNG, JPEG or WebP image"},
+                        "501": {**error, "description": "This server cannot read images: the "
+                                                        "OCR extra is not installed"},
+                        "503": error,
+                    },
+                },
+            },
+            "/": {
+                "get": {
+                    "summary": "The web page to a browser (Accept: text/html), else the index "
+                               "of endpoints",
+                    "parameters": [param("lang", "Language of the page.",
+                                         {"type": "string", "enum": list(UI_LANGUAGES)})],
+                    "responses": {"200": {"description": "The page, or the index", "content": {
+                        "text/html": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Index"}},
+                    }}},
+                },
+            },
+            "/api": {
+                "get": {
+                    "summary": "The index of endpoints, whatever the Accept header",
+                    "responses": {"200": {"description": "OK", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Index"}}}}},
+                },
+            },
+            "/ui.json": {
+                "get": {
+                    "summary": "The web page's labels from the message catalogue, in one "
+                               "language",
+                    "parameters": [param("lang", "Language of the labels (ui_lang works too).",
+                                         {"type": "string", "enum": list(UI_LANGUAGES)})],
+                    "responses": {
+                        "200": {"description": "OK", "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/UiLabels"}}}},
+                        "400": error,
+                    },
+                },
+            },
             "/health": {
                 "get": {
                     "summary": "Liveness and what the index holds",
@@ -683,6 +962,25 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
                 "type": "object", "properties": {
                     "status": {"type": "integer"}, "code": {"type": "string"},
                     "message": {"type": "string"}}}}},
+            "Index": {"type": "object", "required": ["name", "version", "endpoints"],
+                      "properties": {
+                          "name": {"type": "string"}, "version": {"type": "string"},
+                          "page": {"type": "string"},
+                          "endpoints": {"type": "array", "items": {"type": "string"}}}},
+            "UiLabels": {
+                "type": "object", "additionalProperties": False,
+                "required": ["lang", "languages", "max_image_bytes", "text", "verdicts", "months"],
+                "properties": {
+                    "lang": {"type": "string", "enum": list(UI_LANGUAGES)},
+                    "languages": {"type": "array", "items": {"type": "string"}},
+                    "max_image_bytes": {"type": "integer"},
+                    "text": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "Catalogue key -> sentence; {placeholders} the "
+                                            "page fills are left in"},
+                    "verdicts": {"type": "object", "additionalProperties": {"type": "string"},
+                                 "description": "Verdict class -> its plain word"},
+                    "months": {"type": "array", "items": {"type": "string"}, "minItems": 12,
+                               "maxItems": 12}}},
             "Health": {"type": "object", "properties": {
                 "status": {"type": "string"}, "version": {"type": "string"},
                 "model": {"type": "string"}, "items": {"type": "integer"},
@@ -732,6 +1030,8 @@ def openapi_schema(options: ServeOptions | None = None) -> dict[str, Any]:
                         {"type": "object", "required": ["claim", "citation"], "properties": {
                             "claim": {"type": "string"}, "citation": {"type": "string"}}}]}},
                     "dropped": {"type": "array", "items": {"type": "string"}},
+                    "ocr_text": {"type": "string", "description": "The text read from the "
+                                                                  "image (/check/image only)"},
                 }},
             "SourceReport": {"type": "object", "properties": {
                 "url": {"type": "string"}, "canonical_url": {"type": "string"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -33,7 +34,8 @@ def _start(checker: FactChecker, options: ServeOptions | None = None) -> APIServ
 @pytest.fixture
 def server(sample_checker: FactChecker) -> Iterator[APIServer]:
     options = ServeOptions(max_limit=10, max_query_chars=500, max_body_bytes=2048,
-                           max_url_chars=4096, reload_interval=0.0, ui_lang="en")
+                           max_image_bytes=4096, max_url_chars=4096, reload_interval=0.0,
+                           ui_lang="en")
     srv = _start(sample_checker, options)
     yield srv
     srv.shutdown()
@@ -57,9 +59,14 @@ def _error(response: httpx.Response, status: int) -> str:
 def test_health_root_and_openapi(client: httpx.Client) -> None:
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["items"] == 5 and health["model"] == "test-hash"
+    # a program (curl, httpx: Accept */*) still gets the JSON index at /; /api always does
     assert client.get("/").json()["endpoints"][0] == "/check"
+    assert client.get("/", headers={"accept": "application/json"}).json()["page"] == "/"
+    index = client.get("/api", headers={"accept": "text/html"}).json()
+    assert {"/check", "/check/image", "/ui.json"} <= set(index["endpoints"])
     schema = client.get("/openapi.json").json()
-    assert schema["openapi"].startswith("3.") and {"/check", "/source", "/health"} <= set(
+    assert schema["openapi"].startswith("3.") and {
+        "/check", "/check/image", "/source", "/health", "/", "/api", "/ui.json"} <= set(
         schema["paths"])
     limit = next(p for p in schema["paths"]["/check"]["get"]["parameters"] if p["name"] == "limit")
     assert limit["schema"]["maximum"] == 10
@@ -309,7 +316,190 @@ def test_api_answers_exactly_like_the_library(sample_checker: FactChecker) -> No
         server.server_close()
 
 
-def test_live_responses_match_the_openapi_document(client: httpx.Client) -> None:
+# -- the web page and the image endpoint ----------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64  # a signature is all the fake OCR below looks at
+OCR_TEXT = "Vaksin COVID-19 mengandung chip pelacak"
+
+
+@pytest.fixture
+def fake_ocr(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The real answer_image, with the engine replaced: the real byte checks, a fixed text."""
+    ocr = pytest.importorskip("factcheck.ocr")
+    seen: list[bytes] = []
+
+    def read_text(data: bytes, engine_name: str | None = None) -> str:
+        ocr.check_bytes(data)
+        seen.append(data)
+        return OCR_TEXT
+
+    monkeypatch.setattr(ocr, "read_text", read_text)
+    return seen
+
+
+def test_a_browser_gets_the_page(client: httpx.Client) -> None:
+    browser = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    response = client.get("/", headers=browser)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "http" not in csp
+    assert response.headers["vary"] == "Accept"
+    page = response.text
+    # the fixture's server speaks English; labels come from the catalogue, escaped
+    assert '<html lang="en">' in page and "Check before you share" in page
+    assert 'aria-pressed="true">English' in page
+    assert "{{" not in page and "http://" not in page and "https://" not in page
+    assert 'src="/static/app.js"' in page and "<script>" not in page and "style=" not in page
+    indonesian = client.get("/", params={"lang": "id"}, headers=browser).text
+    assert '<html lang="id">' in indonesian and "Cek sebelum membagikan" in indonesian
+    unknown = client.get("/", params={"lang": "fr", "fbclid": "x"}, headers=browser)
+    assert unknown.status_code == 200 and '<html lang="en">' in unknown.text
+
+
+def test_page_files_and_labels(client: httpx.Client) -> None:
+    script = client.get("/static/app.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith(
+        "text/javascript")
+    # no markup parsed from data, nothing loaded from another host
+    assert "innerHTML" not in script.text and "insertAdjacentHTML" not in script.text
+    assert re.search(r"https?://", script.text) is None
+    assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+    assert client.get("/static/icon.svg").headers["content-type"] == "image/svg+xml"
+    for missing in ("/static/index.html", "/static/nope.js", "/static/../server.py",
+                    "/static/%2e%2e/server.py"):
+        _error(client.get(missing), 404)
+    labels = client.get("/ui.json", params={"lang": "id"}).json()
+    assert labels["lang"] == "id" and labels["text"]["page.check"] == "Periksa"
+    assert labels["text"]["tier.none"].startswith("TIDAK ADA YANG COCOK")
+    assert labels["text"]["page.claim"] == "Klaim {n} dari {total}"  # the page fills these
+    assert "0.00390625 MB" in labels["text"]["page.image_hint"]  # the server fills these
+    assert labels["verdicts"]["false"] == "salah" and labels["months"][4] == "Mei"
+    assert client.get("/ui.json").json()["lang"] == "en"  # the server's language
+    assert "not available" in _error(client.get("/ui.json", params={"lang": "fr"}), 400)
+
+
+def test_check_image(client: httpx.Client, fake_ocr: list[bytes]) -> None:
+    response = client.post("/check/image", content=PNG, params={"limit": 2, "ui_lang": "id"},
+                           headers={"content-type": "image/png"})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["ocr_text"] == OCR_TEXT and fake_ocr == [PNG]
+    assert data["ui_lang"] == "id" and data["citation"]
+    assert hits(data)[0]["url"].startswith("https://turnbackhoax.id/") and len(hits(data)) <= 2
+    # the same text pasted gets the same answer
+    pasted = client.get("/check", params={"q": OCR_TEXT, "limit": 2, "ui_lang": "id"}).json()
+    assert {k: v for k, v in data.items() if k != "ocr_text"} == pasted
+
+
+@pytest.mark.parametrize("body,content_type,status,fragment", [
+    (b"GIF89a....", "image/gif", 415, "not a PNG, JPEG or WebP"),
+    (PNG, "text/plain", 415, "not a PNG, JPEG or WebP"),
+    (PNG, "", 415, "not a PNG, JPEG or WebP"),
+    (b"", "image/png", 400, "empty"),
+    (b"not an image at all", "application/octet-stream", 400, "not a PNG, JPEG or WebP"),
+    (PNG + b"\0" * 5000, "image/png", 413, "larger than"),
+])
+def test_check_image_refusals(client: httpx.Client, fake_ocr: list[bytes], body: bytes,
+                              content_type: str, status: int, fragment: str) -> None:
+    response = client.post("/check/image", content=body, headers={"content-type": content_type})
+    assert fragment in _error(response, status)
+    assert fake_ocr == []  # refused before any OCR
+
+
+def test_check_image_limits_and_language(sample_checker: FactChecker,
+                                         fake_ocr: list[bytes]) -> None:
+    """Images get their own, larger body limit; the text limit still holds for /check."""
+    srv = _start(sample_checker, ServeOptions(max_body_bytes=1024, max_image_bytes=4096))
+    try:
+        with httpx.Client(base_url=srv.url, trust_env=False, timeout=10) as c:
+            image = PNG + b"\0" * 3000
+            ok = c.post("/check/image", content=image, headers={"content-type": "image/png"})
+            assert ok.status_code == 200 and ok.json()["ui_lang"] == "id"  # the default
+            _error(c.post("/check", content=b"{" + b" " * 3000 + b"}",
+                          headers={"content-type": "application/json"}), 413)
+            big = c.post("/check/image", params={"ui_lang": "id"}, content=image * 2,
+                         headers={"content-type": "image/png"})
+            assert _error(big, 413) == "gambar lebih besar dari 0.00390625 MB"
+            assert big.json()["error"]["code"] == "image_too_large"
+            bad = c.post("/check/image", params={"q": "x"}, content=image,
+                         headers={"content-type": "image/png"})
+            assert "unknown parameter" in _error(bad, 400)
+            bad = c.post("/check/image", params={"limit": "0"}, content=image,
+                         headers={"content-type": "image/png"})
+            assert "between 1 and" in _error(bad, 400)
+            _error(c.get("/check/image"), 405)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_check_image_without_ocr_is_501(client: httpx.Client,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from factcheck.errors import OCRUnavailable
+
+    def unavailable(data: bytes, engine_name: str | None = None) -> str:
+        raise OCRUnavailable("reading text from images needs the OCR extra: run "
+                             "pip install 'factcheck[ocr]'", key="error.ocr_unavailable",
+                             command="pip install 'factcheck[ocr]'")
+
+    ocr = pytest.importorskip("factcheck.ocr")
+    monkeypatch.setattr(ocr, "read_text", unavailable)
+    response = client.post("/check/image", content=PNG, params={"ui_lang": "id"},
+                           headers={"content-type": "image/png"})
+    assert "pip install 'factcheck[ocr]'" in _error(response, 501)
+    assert response.json()["error"]["code"] == "ocr_unavailable"
+
+
+def test_check_image_with_the_real_reader(sample_checker: FactChecker) -> None:
+    """No engine faked: 200 where the OCR extra is installed, else 501 naming the install."""
+    pytest.importorskip("factcheck.ocr")
+    from factcheck.errors import OCRUnavailable
+    from factcheck.ocr import engine
+
+    srv = _start(sample_checker)  # the default 10 MB limit: a real screenshot fits
+    try:
+        with httpx.Client(base_url=srv.url, trust_env=False, timeout=60) as client:
+            try:
+                engine()
+            except OCRUnavailable:
+                response = client.post("/check/image", content=PNG,
+                                       headers={"content-type": "image/png"})
+                assert "factcheck[ocr]" in _error(response, 501)
+                return
+            response = client.post("/check/image", content=_claim_png(OCR_TEXT),
+                                   headers={"content-type": "image/png"})
+            assert response.status_code == 200, response.text
+            data = response.json()
+            assert "chip" in data["ocr_text"].lower()
+            assert hits(data)[0]["url"].startswith("https://turnbackhoax.id/")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _claim_png(claim: str) -> bytes:
+    """A plain screenshot-like image of one claim, drawn with Pillow's bundled font."""
+    import io
+
+    image_module = pytest.importorskip("PIL.Image")
+    from PIL import ImageDraw, ImageFont
+
+    image = image_module.new("RGB", (900, 160), "white")
+    draw = ImageDraw.Draw(image)
+    try:
+        font = ImageFont.load_default(size=36)
+    except TypeError:  # Pillow < 10.1 has one bitmap size only
+        font = ImageFont.load_default()
+    draw.text((30, 55), claim, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_live_responses_match_the_openapi_document(client: httpx.Client,
+                                                   fake_ocr: list[bytes]) -> None:
     """Every documented answer, as the server really sends it, validates against /openapi.json."""
     jsonschema = pytest.importorskip("jsonschema")
     document = client.get("/openapi.json").json()
@@ -329,6 +519,20 @@ def test_live_responses_match_the_openapi_document(client: httpx.Client) -> None
         ("get", "/source", {"params": {"url": "https://kominfo-go-id.com/kuota"}}, 200),
         ("get", "/source", {"params": {"url": "http://127.0.0.1/"}}, 400),
         ("get", "/health", {}, 200),
+        ("get", "/api", {}, 200),
+        ("get", "/", {"headers": {"accept": "application/json"}}, 200),
+        ("get", "/ui.json", {"params": {"lang": "id"}}, 200),
+        ("get", "/ui.json", {"params": {"lang": "xx"}}, 400),
+        ("post", "/check/image", {"content": PNG, "headers": {"content-type": "image/png"}},
+         200),
+        ("post", "/check/image", {"content": PNG, "params": {"split": "true", "limit": 2},
+                                  "headers": {"content-type": "image/png"}}, 200),
+        ("post", "/check/image", {"content": b"", "headers": {"content-type": "image/png"}},
+         400),
+        ("post", "/check/image", {"content": PNG, "headers": {"content-type": "image/gif"}},
+         415),
+        ("post", "/check/image", {"content": PNG * 100,
+                                  "headers": {"content-type": "image/png"}}, 413),
     ]
     seen_split = set()
     for method, path, kwargs, status in calls:
@@ -341,7 +545,7 @@ def test_live_responses_match_the_openapi_document(client: httpx.Client) -> None
         errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
                   for e in validator.iter_errors(response.json())]
         assert errors == [], (path, kwargs, errors[:5])
-        if path == "/check" and status == 200:
+        if path.startswith("/check") and status == 200:
             seen_split.add(response.json()["split"])
             # the document is strict: an undocumented field would fail the check above
             assert list(validator.iter_errors({**response.json(), "undocumented": 1}))
