@@ -45,6 +45,10 @@ _TZINFOS = {"WIB": 7 * 3600, "WITA": 8 * 3600, "WIT": 9 * 3600}
 
 _INFO = _BilingualInfo(dayfirst=True)
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
+#: Longest text read as a date. "Selasa, 2 Agustus 2024 pukul 14:05 WIB" is 38 characters;
+#: a whole paragraph in a date field is not a date, and dateutil's fuzzy parse of a long text
+#: costs time for nothing.
+MAX_DATE_CHARS = 120
 
 
 def parse_date(value: object) -> str | None:
@@ -64,15 +68,19 @@ def parse_date(value: object) -> str | None:
             return datetime.fromtimestamp(float(value), timezone.utc).date().isoformat()
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip().replace(",", " ")
-    if not _YEAR.search(text):  # "4 jam lalu" (4 hours ago) would otherwise read as today
-        return None
+    if not isinstance(value, str):
+        return None  # an object or list where a date belongs (JSON-LD, imports) is no date
+    text = value.strip().replace(",", " ")
+    if len(text) > MAX_DATE_CHARS or not _YEAR.search(text):
+        return None  # "4 jam lalu" (4 hours ago) would otherwise read as today
     try:
         iso_like = len(text) >= 8 and text[:4].isdigit() and text[4] in "-/"
         parsed = _parser.parse(
             text, parserinfo=None if iso_like else _INFO, fuzzy=True, tzinfos=_TZINFOS
         )
-    except (ValueError, OverflowError, TypeError):
+    except (ValueError, OverflowError, TypeError, ArithmeticError):
+        # ArithmeticError: dateutil reads seconds with Decimal, and some mangled times
+        # ("12:30:0.5e99999") raise decimal.InvalidOperation
         return None
     if not 1990 <= parsed.year <= 2100:
         return None

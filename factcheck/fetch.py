@@ -110,10 +110,57 @@ class FetchConfig:
         unknown = set(data) - known
         if unknown:
             raise InvalidInput(f"unknown fetch setting(s): {', '.join(sorted(unknown))}")
-        values = dict(data)
-        if values.get("allowed_hosts") is not None:
-            values["allowed_hosts"] = frozenset(values["allowed_hosts"])
+        values = {name: _checked_setting(cls, name, value) for name, value in data.items()}
         return cls(**values)
+
+
+#: Fetch settings that must be above zero (a zero cap or timeout would refuse everything).
+_POSITIVE_SETTINGS = frozenset({"per_host", "max_connections", "timeout", "connect_timeout",
+                                "max_bytes"})
+
+
+def _checked_setting(cls: type[FetchConfig], name: str, value: Any) -> Any:
+    """One ``[fetch]`` value, checked against the type of its field, or a one-line InvalidInput.
+
+    A config file is edited by hand: ``delay = "fast"`` used to fail deep inside a refresh as
+    an unhealthy source, ``allowed_hosts = "127.0.0.1"`` became a set of characters that
+    refused every host, and ``retries = -1`` was taken as it was. The expected kind is read
+    from the field's default (or its annotation when the default is None), so a field added
+    later is checked too.
+    """
+    import math
+
+    from .errors import InvalidInput
+
+    field_ = cls.__dataclass_fields__[name]
+    default = field_.default
+    annotation = str(field_.type)
+    setting = f"fetch setting {name}"
+    if name == "allowed_hosts":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
+                isinstance(h, str) and h.strip() for h in value):
+            raise InvalidInput(f"{setting} must be a list of host names such as "
+                               f'["127.0.0.1"], not {value!r}'[:200])
+        return frozenset(h.strip().lower() for h in value)
+    least = 1 if name in _POSITIVE_SETTINGS else 0
+    if isinstance(default, bool) or annotation == "bool":
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{setting} must be true or false, not {value!r}"[:200])
+    elif isinstance(default, int) or annotation.startswith("int"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise InvalidInput(f"{setting} must be a whole number, {least} or more, "
+                               f"not {value!r}"[:200])
+    elif isinstance(default, float) or "float" in annotation:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value) or value < 0 or (least and value == 0):
+            bound = "above 0" if least else "0 or more"
+            raise InvalidInput(f"{setting} must be a number, {bound}, "
+                               f"not {value!r}"[:200])
+        return float(value)
+    elif isinstance(default, str) or annotation == "str":
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"{setting} must be a non-empty string, not {value!r}"[:200])
+    return value
 
 
 def positive_seconds(setting: str, value: object) -> float:

@@ -10,20 +10,31 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .claimreview import find_claimreviews, item_from_claimreview, items_from_google
+from .claimreview import (
+    MAX_DEPTH, find_claimreviews, item_from_claimreview, items_from_google, too_deep,
+)
 from .dates import parse_date
 from .errors import ImportFailed, InvalidInput
 from .models import VerifiedItem, Verdict
 from .text import detect_language
-from .urls import is_http_url, published_url
+from .urls import canonical_url, is_http_url, published_url
 from .verdicts import label_from_title, normalise, strip_label
 
 FORMATS = ("auto", "jsonl", "csv", "json")
+
+#: Digits of the longest integer read as a number; Python refuses to convert more than 4,300
+#: (a guard against quadratic time), and no field of a fact-check needs a tenth of that.
+MAX_INT_DIGITS = 400
+
+#: JSON Lines ends records at LF (CRLF and a lone CR are taken too); ``str.splitlines`` would
+#: also break at U+2028 and other separators that JSON allows raw inside a string.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "link", "page_url", "article_url", "href"),
@@ -102,6 +113,73 @@ def item_from_record(record: dict[str, Any], *, source: str) -> VerifiedItem:
     )
 
 
+class _HugeNumber:
+    """Stands in for an integer too long to convert; a record holding one is skipped."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int | _HugeNumber:
+    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else _HugeNumber(len(text))
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``, except that a huge integer becomes a :class:`_HugeNumber` marker.
+
+    The default ``int`` raised ValueError ("exceeds the limit (4300 digits)") out of the
+    parser, which for a JSON document lost every record of the file, not just the one.
+    """
+    return json.loads(text, parse_int=_parse_int)
+
+
+def _record_problem(value: Any) -> str | None:
+    """Why a parsed record cannot be used as it is: a huge number, or nesting too deep.
+
+    Walked without recursion, so that the check itself survives what it looks for.
+    """
+    if too_deep(value, MAX_DEPTH):
+        return f"nested more than {MAX_DEPTH} levels deep"
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _HugeNumber):
+            return f"a number with {node.digits} digits (at most {MAX_INT_DIGITS} are read)"
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def _check_item(item: VerifiedItem) -> VerifiedItem:
+    """Refuse what the store would fail on, so that it costs this record and not the import.
+
+    A lone surrogate (``"\\ud800"`` is valid JSON, but not Unicode) made the store's UTF-8
+    encoding fail inside the batch transaction, losing the valid records around it; a URL
+    whose port is out of range failed the same way when it was canonicalised.
+    """
+    for name in ("url", "title", "claim", "verdict_raw", "publisher", "text", "source",
+                 "language", "published"):
+        value = getattr(item, name)
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(
+                    f"{name} is not valid Unicode (lone surrogate "
+                    f"U+{ord(value[exc.start]):04X} at character {exc.start + 1})"
+                ) from None
+    try:
+        json.dumps(item.extra, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a column is not valid Unicode (lone surrogate)") from None
+    # raises ValueError for an unusable host or port; the store refuses what is left
+    if not is_http_url(canonical_url(item.url)):
+        raise ValueError(f"url is not an absolute http(s) URL: {item.url[:80]!r}")
+    return item
+
+
 def _items_from_json_value(value: Any, *, source: str) -> list[VerifiedItem]:
     """A JSON value holding ClaimReview(s), Fact Check Tools claims or a plain record."""
     if isinstance(value, dict) and isinstance(value.get("claims"), list):
@@ -131,11 +209,11 @@ def detect_format(path: Path, head: str) -> str:
     if stripped.startswith("["):
         return "json"
     if stripped.startswith("{"):
-        first = stripped.splitlines()[0].strip()
+        first = _LINE_BREAK.split(stripped, 1)[0].strip()
         try:
-            json.loads(first)
+            _loads(first)
             return "jsonl"
-        except ValueError:
+        except (ValueError, RecursionError):
             return "json"
     return "csv"
 
@@ -165,9 +243,11 @@ def read_file(path: str | Path, *, fmt: str = "auto", source: str = "import") ->
         records = _csv_records(text, path, result)
     else:
         try:
-            value = json.loads(text)
+            value = _loads(text)
         except json.JSONDecodeError as exc:
             raise ImportFailed(f"{path} is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise ImportFailed(f"{path}: JSON nested too deeply to read") from None
         reviews = list(find_claimreviews(value))
         if isinstance(value, list) and not reviews:
             records = ((n, v) for n, v in enumerate(value, start=1))
@@ -181,37 +261,65 @@ def read_file(path: str | Path, *, fmt: str = "auto", source: str = "import") ->
     for line, value in records:
         try:
             if isinstance(value, dict) and fmt == "csv":
-                result.items.append(item_from_record(value, source=source))
+                items = [item_from_record(value, source=source)]
             else:
-                result.items.extend(_items_from_json_value(value, source=source))
-        except (ValueError, TypeError, AttributeError) as exc:
-            result.errors.append(RecordError(line, str(exc)))
+                problem = _record_problem(value)
+                if problem:
+                    raise ValueError(problem)
+                items = _items_from_json_value(value, source=source)
+            result.items.extend(_check_item(item) for item in items)
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            result.errors.append(RecordError(line, str(exc)[:300]))
     return result
 
 
 def _jsonl_records(text: str, result: ParsedFile) -> Iterator[tuple[int, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            value = _loads(line)
         except json.JSONDecodeError as exc:
             result.errors.append(RecordError(number, f"invalid JSON ({exc.msg})"))
+            continue
+        except RecursionError:
+            result.errors.append(RecordError(number, "invalid JSON (nested too deeply)"))
+            continue
+        yield number, value
 
 
 def _csv_records(text: str, path: Path, result: ParsedFile) -> Iterator[tuple[int, Any]]:
+    """Rows of a CSV file; a row the csv module cannot read is one skipped record.
+
+    ``newline=""`` hands line breaks to the csv module as its documentation asks: with the
+    default, a bare CR (a file saved on an old Mac, or a stray one in the header) raised
+    "new-line character seen in unquoted field" and stopped the whole import.
+    """
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise ImportFailed(f"{path} has no CSV header")
-    headers = {h.strip().lower() for h in reader.fieldnames if h}
-    if not headers & set(_ALIASES["url"]):
-        raise ImportFailed(f"{path} has no url column (header: {', '.join(sorted(headers))})")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for row in reader:
-            if None in row:
-                result.errors.append(RecordError(reader.line_num, "more fields than the header"))
-                continue
-            yield reader.line_num, row
+        fieldnames = reader.fieldnames
     except csv.Error as exc:
-        raise ImportFailed(f"{path}: CSV error at line {reader.line_num}: {exc}") from exc
+        raise ImportFailed(f"{path}: unreadable CSV header ({exc})") from exc
+    if not fieldnames:
+        raise ImportFailed(f"{path} has no CSV header")
+    headers = {h.strip().lower() for h in fieldnames if h}
+    if not headers & set(_ALIASES["url"]):
+        shown = ", ".join(sorted(headers))[:200]
+        raise ImportFailed(f"{path} has no url column (header: {shown})")
+    rows = iter(reader)
+    while True:
+        before = reader.reader.line_num  # DictReader's own count stops at a failed row
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            result.errors.append(RecordError(before + 1, f"unreadable CSV row ({exc})"))
+            if reader.reader.line_num == before:  # nothing consumed: it would fail for ever
+                return
+            continue
+        if None in row:
+            result.errors.append(RecordError(reader.line_num, "more fields than the header"))
+            continue
+        yield reader.line_num, row

@@ -70,6 +70,7 @@ GENERIC: dict[str, str] = {
     "feed": "scrapers.generic:FeedSource",
     "sitemap": "scrapers.generic:SitemapSource",
     "urllist": "scrapers.generic:UrlListSource",
+    "urls": "scrapers.generic:UrlListSource",  # the spelling the README long used; same source
     "claimreview": "scrapers.generic:ClaimReviewSource",
 }
 
@@ -137,8 +138,33 @@ def load_config(path: str | Path | None = None) -> SourcesConfig:
         raise InvalidInput(f"{path}: [sources.NAME] entries must be tables")
     if not isinstance(fetch, dict):
         raise InvalidInput(f"{path}: [fetch] must be a table")
-    return SourcesConfig(sources={k: dict(v) for k, v in sources.items()}, fetch=dict(fetch),
-                         path=str(path), refresh=dict(refresh))
+    config = SourcesConfig(sources={k: dict(v) for k, v in sources.items()}, fetch=dict(fetch),
+                           path=str(path), refresh=dict(refresh))
+    try:
+        _check_config(config)
+    except InvalidInput as exc:
+        raise InvalidInput(f"sources config {path}: {exc}") from exc
+    return config
+
+
+def _check_config(config: SourcesConfig) -> None:
+    """Refuse a bad value when the file is read, before any command opens or creates an index.
+
+    Checked late, ``delay = "fast"`` only failed inside the refresh, where it looked like an
+    unhealthy source (exit 6) instead of the config error it is (exit 2).
+    """
+    if config.fetch:  # only then is the fetcher (httpx) imported: 'factcheck sources' stays light
+        config.fetch_config()
+    if config.refresh:
+        config.batch()
+    for name, table in config.sources.items():
+        if "enabled" in table and not isinstance(table["enabled"], bool):
+            raise InvalidInput(f"[sources.{name}] enabled must be true or false, "
+                               f"not {table['enabled']!r}"[:200])
+        kind = table.get("type")
+        if kind is not None and (not isinstance(kind, str) or kind not in GENERIC):
+            raise InvalidInput(f"[sources.{name}] type must be one of {', '.join(GENERIC)}, "
+                               f"not {kind!r}"[:200])
 
 
 def _load(reference: str) -> Callable[..., Any]:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Self
 from urllib.parse import quote
 
 import numpy as np
@@ -29,6 +30,136 @@ from .urls import canonical_url, is_http_url, published_url
 log = logging.getLogger(__name__)
 
 DB_NAME = "items.db"
+
+#: Files only an index directory holds: one of them beside a missing database is a damaged
+#: index, not an absent one (``vectors.faiss`` is :data:`indexes.faiss_index.INDEX_NAME`).
+_INDEX_MARKERS = ("vectors.faiss", f"{DB_NAME}-wal")
+
+#: What to do about a damaged store; every "damaged" error ends with it (README, "Recovery").
+REPAIR_HINT = (
+    "move items.db, items.db-wal and items.db-shm out of the index directory, then install a "
+    "good copy with 'factcheck bundle install FILE|URL' or rebuild the index with "
+    "'factcheck refresh --full' (and 'factcheck import' of your own files)"
+)
+
+#: SQLite's primary result codes for a damaged file: SQLITE_CORRUPT (11), SQLITE_NOTADB (26).
+_DAMAGED_CODES = frozenset({11, 26})
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an ``sqlite3`` error says the file is damaged, not that a statement failed.
+
+    Only corruption is singled out: a constraint violation, a lock timeout or a bad FTS query
+    keep their own exception types, which callers catch on purpose.
+    """
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in _DAMAGED_CODES
+    message = str(exc).lower()  # pragma: no cover - Python < 3.11 has no error codes
+    return "malformed" in message or "not a database" in message
+
+
+def damaged(path: Path | None, problem: object) -> IndexCorrupt:
+    """The :class:`IndexCorrupt` (exit 5) for a damaged store, naming it and the repair."""
+    where = path if path is not None else "the in-memory store"
+    said = " ".join(str(problem).split())[:200]  # quick_check reports over several lines
+    return IndexCorrupt(f"{where} is damaged ({said}): {REPAIR_HINT}")
+
+
+class _GuardedCursor(sqlite3.Cursor):
+    """A cursor whose corruption errors are :class:`IndexCorrupt`, wherever they surface.
+
+    SQLite reports a damaged page only when a statement reaches it, which may be in any
+    query of any command (a lookup, a refresh, the HTTP API), or only while rows are read.
+    Mapping it here, once, turns all of them into the documented exit 5 instead of a raw
+    ``sqlite3.DatabaseError`` traceback.
+    """
+
+    def _damage(self, exc: sqlite3.DatabaseError) -> None:
+        if is_damage(exc):
+            raise damaged(getattr(self.connection, "db_path", None), exc) from exc
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            self._damage(exc)
+            raise
+
+    def executemany(self, sql: str, parameters: Any, /) -> Self:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            self._damage(exc)
+            raise
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(script)
+        except sqlite3.DatabaseError as exc:
+            self._damage(exc)
+            raise
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._damage(exc)
+            raise
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        try:
+            return super().fetchmany(self.arraysize if size is None else size)
+        except sqlite3.DatabaseError as exc:
+            self._damage(exc)
+            raise
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._damage(exc)
+            raise
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as exc:
+            self._damage(exc)
+            raise
+
+
+class GuardedConnection(sqlite3.Connection):
+    """An ``sqlite3`` connection whose statements map corruption to :class:`IndexCorrupt`.
+
+    ``Connection.execute`` does not go through :meth:`cursor`, hence the overrides. Pass it
+    as ``factory=`` to :func:`sqlite3.connect` (:meth:`Store.open` does) for any connection
+    to an index, so that a damaged page never escapes as a raw ``sqlite3`` error.
+    """
+
+    db_path: Path | None = None
+
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or _GuardedCursor)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, script: str, /) -> Any:
+        return self.cursor().executescript(script)
+
+
+def _connect(target: str, path: Path | None, *, uri: bool = False) -> GuardedConnection:
+    conn = sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None,
+                           timeout=30, factory=GuardedConnection)
+    assert isinstance(conn, GuardedConnection)
+    conn.db_path = path
+    return conn
 
 #: ``url`` is the canonical URL, the row's identity; ``published_url`` the one to show (schema 4).
 _ITEM_COLUMNS = (
@@ -264,34 +395,128 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._vocab_ready = False
+        #: Set once :meth:`verify` passed; the first write transaction runs it otherwise.
+        self._verified = path is None
 
     @classmethod
-    def open(cls, directory: Path | None, *, create: bool = False) -> "Store":
-        """Open the store in ``directory`` (``None`` for an in-memory store used by tests)."""
+    def open(
+        cls, directory: Path | None, *, create: bool = False, read_only: bool = False,
+    ) -> "Store":
+        """Open the store in ``directory`` (``None`` for an in-memory store used by tests).
+
+        Only ``create`` may make a store, in a missing file or an empty one: a reading
+        command that found a zero-byte ``items.db`` used to initialise it with the default
+        model and then overwrite ``vectors.faiss`` from the empty store, so that every lookup
+        said "no match". Without ``create`` an empty or foreign file is :class:`IndexCorrupt`
+        (exit 5) and a missing one :class:`IndexNotFound` (exit 3), or :class:`IndexCorrupt`
+        when the rest of an index is still there. ``read_only`` opens the file with SQLite's
+        ``mode=ro`` (for the HTTP API's readers); a store that needs a migration, or a WAL that
+        cannot be read that way, is opened normally instead.
+        """
         if directory is None:
-            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            conn = _connect(":memory:", None)
             path = None
         else:
             path = Path(directory) / DB_NAME
-            if not path.exists():
-                if not create:
-                    raise IndexNotFound(
-                        f"no index at {directory}: import items or run 'factcheck refresh' first "
-                        "(or try 'factcheck check --demo')"
-                    )
-                path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                conn = sqlite3.connect(
-                    str(path), check_same_thread=False, isolation_level=None, timeout=30
-                )
-                conn.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.DatabaseError as exc:
-                raise IndexCorrupt(f"cannot open {path}: {exc}") from exc
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        store = cls(conn, path)
-        store._migrate()
+            conn = cls._connect_file(Path(directory), path, create=create, read_only=read_only)
+        try:
+            version = cls._inspect(conn, path, create=create or path is None)
+            if read_only and version != SCHEMA_VERSION:
+                conn.close()
+                return cls.open(directory, create=create)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            store = cls(conn, path)
+            store._migrate(version)
+        except BaseException:
+            conn.close()
+            raise
         return store
+
+    @staticmethod
+    def _connect_file(
+        directory: Path, path: Path, *, create: bool, read_only: bool,
+    ) -> GuardedConnection:
+        try:
+            exists = path.exists()
+            if exists and not path.is_file():
+                raise damaged(path, "not a regular file")
+            if not exists:
+                if (directory / f"{DB_NAME}-wal").exists():
+                    # SQLite would replay the lost database's log into a new one
+                    raise damaged(path, f"missing, but {DB_NAME}-wal is still there")
+                if not create:
+                    left = [n for n in _INDEX_MARKERS if (directory / n).exists()]
+                    if left:
+                        raise damaged(path, f"missing, but {left[0]} is still there")
+                    raise IndexNotFound(
+                        f"no index at {directory}: import items or run 'factcheck refresh' "
+                        "first (or try 'factcheck check --demo')"
+                    )
+                directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # /proc/x, a path under a regular file, no permission
+            raise InvalidInput(
+                f"cannot {'create' if create else 'read'} the index directory {directory}: "
+                f"{exc.strerror or exc}"
+            ) from exc
+        if read_only:
+            try:
+                return _connect(f"file:{quote(str(path))}?mode=ro", path, uri=True)
+            except sqlite3.Error:  # e.g. a WAL without its -shm file: open it normally
+                pass
+        try:
+            return _connect(str(path), path)
+        except sqlite3.Error as exc:
+            raise InvalidInput(f"cannot open {path}: {exc}") from exc
+
+    @staticmethod
+    def _inspect(conn: sqlite3.Connection, path: Path | None, *, create: bool) -> int:
+        """The schema version of an openable factcheck store; refuse anything else unwritten.
+
+        Runs before anything is written (not even ``journal_mode``), so that a reader leaves
+        an empty or foreign file exactly as it found it.
+        """
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+        except sqlite3.OperationalError as exc:  # unreadable (permissions, a locked-out WAL)
+            raise InvalidInput(f"cannot read {path}: {exc}") from exc
+        if version > SCHEMA_VERSION:
+            raise IndexCorrupt(
+                f"{path} has schema version {version}, newer than this factcheck "
+                f"({SCHEMA_VERSION}); upgrade factcheck"
+            )
+        if version == 0 and tables:
+            raise damaged(path, "an SQLite database, but not a factcheck index")
+        if version == 0 and not create:
+            raise damaged(path, "empty file, not an index")
+        if path is not None and create:
+            conn.execute("PRAGMA journal_mode=WAL")
+            if version == 0 and path.stat().st_size == 0:
+                log.info("%s is empty: starting a new index in it", path)
+        elif path is not None and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")  # e.g. a freshly installed bundle
+            except sqlite3.OperationalError:  # read-only: it is read in its own mode
+                pass
+        return version
+
+    def verify(self) -> None:
+        """SQLite's own structural check (``PRAGMA quick_check``); :class:`IndexCorrupt` if it fails.
+
+        It reads every page, about 1 s for 100k items (1.1 GB) when the file is in the page
+        cache, which is why lookups do not run it: ``stats`` does, and so does the first
+        write of every process (an import, a refresh, a reindex), so that nothing is added to a
+        damaged file. Damage inside a row's text is invisible to it (SQLite keeps no
+        checksums); a damaged page a query reaches is reported then, as the same error.
+        """
+        if self.path is None:
+            return
+        rows = self.conn.execute("PRAGMA quick_check(3)").fetchall()
+        problems = [str(r[0]) for r in rows]
+        if problems != ["ok"]:
+            raise damaged(self.path, "; ".join(problems))
+        self._verified = True
 
     def close(self) -> None:
         self.conn.close()
@@ -317,6 +542,8 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
+            if not self._verified:
+                self.verify()  # before the first write: never add to a damaged file
             self.conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
@@ -349,16 +576,7 @@ class Store:
                 self._depth = 0
                 self.conn.execute("COMMIT")
 
-    def _migrate(self) -> None:
-        try:
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise IndexCorrupt(f"{self.path} is not a factcheck database: {exc}") from exc
-        if version > SCHEMA_VERSION:
-            raise IndexCorrupt(
-                f"{self.path} has schema version {version}, newer than this factcheck "
-                f"({SCHEMA_VERSION}); upgrade factcheck"
-            )
+    def _migrate(self, version: int) -> None:
         for number, (name, migration) in enumerate(MIGRATIONS[version:], start=version + 1):
             log.info("applying migration %d (%s)", number, name)
             with self.transaction():
@@ -691,7 +909,9 @@ class Store:
             count = self.vector_count()
             ids = np.empty(count, dtype=np.int64)
             matrix = np.empty((count, dim), dtype=np.float32)
-            rows = self.conn.execute("SELECT item_id, vector FROM embeddings ORDER BY item_id")
+            cursor = self.conn.execute("SELECT item_id, vector FROM embeddings ORDER BY item_id")
+            # in chunks: the damage check of a guarded cursor then costs one call per 1024 rows
+            rows = (row for chunk in iter(lambda: cursor.fetchmany(1024), []) for row in chunk)
             for n, (item_id, blob) in enumerate(rows):
                 if len(blob) != dim * 4:
                     raise IndexCorrupt(
@@ -730,6 +950,8 @@ class Store:
         return {str(k or ""): int(n) for k, n in rows}
 
     def stats(self) -> dict[str, object]:
+        """What the store holds, after :meth:`verify`: ``stats`` is where damage is looked for."""
+        self.verify()
         grouped = self.facet_counts
 
         newest = self.conn.execute("SELECT max(published) FROM items").fetchone()[0]
@@ -745,4 +967,5 @@ class Store:
             "by_language": grouped("language"),
             "newest_published": newest,
             "schema_version": self.schema_version,
+            "integrity": "ok",  # PRAGMA quick_check passed (a failure raises IndexCorrupt)
         }

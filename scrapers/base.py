@@ -12,6 +12,7 @@ it, applies the publisher's verdict vocabulary and stamps items with the source'
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -26,6 +27,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from factcheck.fetch import Fetcher, Response
 
 log = logging.getLogger(__name__)
+
+#: In a Python string every surrogate code point is a lone one (pairs are single characters).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD.
+
+    JSON (an API answer, a JSON-LD block) may escape one (``"\\ud800"``); such a string
+    cannot be encoded as UTF-8, and the store, failing on it, refused the whole batch of a
+    refresh with it.
+    """
+    return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
 
 
 @dataclass
@@ -95,8 +109,15 @@ class SiteSource:
         for key, value in options.items():
             if value is not None:
                 setattr(self, key, value)
-        self.base_url = str(self.base_url).rstrip("/")
-        self.max_pages = int(self.max_pages)
+        if not isinstance(self.base_url, str):
+            raise InvalidInput(f"source {self.name}: base_url must be a string, "
+                               f"not {self.base_url!r}"[:200])
+        self.base_url = self.base_url.rstrip("/")
+        pages = self.max_pages
+        if isinstance(pages, bool) or not isinstance(pages, int) or pages < 1:
+            # int("x") used to escape as a ValueError, and the source was dropped with a log line
+            raise InvalidInput(f"source {self.name}: max_pages must be a whole number, 1 or "
+                               f"more, not {pages!r}"[:200])
         # links are only moved when the site is configured somewhere else (a mirror, a test server)
         self._relocated = self.base_url != str(type(self).base_url).rstrip("/")
 
@@ -113,8 +134,14 @@ class SiteSource:
         https site), so one article has one identity; under test the saved pages keep their real
         absolute links, which must never be followed off 127.0.0.1.
         """
-        absolute = urljoin(page_url or self.base_url + "/", url.strip())
-        parts = urlsplit(absolute)
+        try:
+            absolute = urljoin(page_url or self.base_url + "/", url.strip())
+            parts = urlsplit(absolute)
+        except ValueError:
+            # "http://[::1/x" (an unclosed IPv6 host): not a link anyone can follow. It is
+            # returned as written, so that owns() and is_http_url() refuse it downstream,
+            # instead of a ValueError ending the whole listing.
+            return url.strip()
         host = (parts.hostname or "").lower()
         bare = host[4:] if host.startswith("www.") else host
         if any(bare == h or bare == (h[4:] if h.startswith("www.") else h) for h in self.hosts):
@@ -128,7 +155,10 @@ class SiteSource:
 
     def owns(self, url: str) -> bool:
         """Whether ``url`` is on the configured site (links elsewhere are not articles of ours)."""
-        return (urlsplit(url).netloc.lower()) == urlsplit(self.base_url).netloc.lower()
+        try:
+            return (urlsplit(url).netloc.lower()) == urlsplit(self.base_url).netloc.lower()
+        except ValueError:  # an unparsable link is nobody's article
+            return False
 
     def verdict(self, raw: str | None) -> Verdict:
         return normalise(raw, self.verdicts)
@@ -139,7 +169,11 @@ class SiteSource:
         fields.setdefault("language", self.language)
         raw = fields.get("verdict_raw") or ""
         fields.setdefault("verdict", self.verdict(raw))
-        return VerifiedItem(url=published_url(response_url), source=self.name, **fields)
+        for key, value in fields.items():
+            if isinstance(value, str):
+                fields[key] = valid_text(value)
+        return VerifiedItem(url=valid_text(published_url(response_url)), source=self.name,
+                            **fields)
 
     def drift(self, what: str, url: str) -> StructureChanged:
         """The error to raise when a page lacks ``what``: it names the source and the URL."""
@@ -149,8 +183,10 @@ class SiteSource:
         """The JSON body of an API answer; an answer that is not JSON is drift, not a crash."""
         try:
             return response.json()
-        except ValueError:
+        except ValueError:  # not JSON, or an integer of over 4,300 digits
             raise self.drift(f"{what} did not answer JSON", response.url) from None
+        except RecursionError:
+            raise self.drift(f"{what} answered JSON nested too deeply", response.url) from None
 
     def describe(self) -> dict[str, Any]:
         return {

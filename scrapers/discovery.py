@@ -31,8 +31,18 @@ log = logging.getLogger(__name__)
 
 
 def feed_entries(response: "Response") -> list[Any]:
-    """Entries of an RSS/Atom feed (feedparser), newest first; empty when it is not a feed."""
-    parsed = feedparser.parse(response.content, response_headers={"content-location": response.url})
+    """Entries of an RSS/Atom feed (feedparser), newest first; empty when it is not a feed.
+
+    feedparser raises on some broken feeds instead of flagging them (``&#xD800;`` is a
+    ValueError from ``chr``, a stray byte in a declared encoding a UnicodeDecodeError): such a
+    body is no feed either, which the caller reports as drift rather than a crash.
+    """
+    try:
+        parsed = feedparser.parse(response.content,
+                                  response_headers={"content-location": response.url})
+    except Exception as exc:  # noqa: BLE001 - a third-party parser's assorted errors on odd input
+        log.info("unreadable feed at %s: %s: %s", response.url, type(exc).__name__, exc)
+        return []
     if parsed.bozo and not parsed.entries:
         return []
     entries = list(parsed.entries)
@@ -78,16 +88,21 @@ def parse_sitemap(content: bytes) -> tuple[str, list[tuple[str, str | None]]]:
                                                                 recover=True))
     except etree.XMLSyntaxError:
         return "invalid", []
-    if root is None:
+    if root is None or not isinstance(root.tag, str):
         return "invalid", []
-    tag = etree.QName(root).localname
+    # not etree.QName(root): recovering from broken XML can leave a tag such as "image:image"
+    # (an undeclared prefix), for which QName raises ValueError
+    tag = root.tag.rsplit("}", 1)[-1]
     kind = "index" if tag == "sitemapindex" else "urlset" if tag == "urlset" else "invalid"
     child = "sitemap" if kind == "index" else "url"
     entries = []
     for node in root.iter(_NS + child, child):
-        loc = node.findtext(_NS + "loc") or node.findtext("loc")
-        if loc and loc.strip():
+        try:
+            loc = node.findtext(_NS + "loc") or node.findtext("loc")
             lastmod = node.findtext(_NS + "lastmod") or node.findtext("lastmod")
+        except UnicodeError:  # recovering lxml keeps invalid UTF-8, and fails when it is read
+            continue
+        if loc and loc.strip():
             entries.append((loc.strip(), lastmod.strip() if lastmod else None))
     entries.sort(key=lambda e: e[1] or "", reverse=True)
     return kind, entries
@@ -191,8 +206,8 @@ async def wp_rest_links(
                 raise source.drift("WordPress REST lists no posts", response.url)
             return
         for post in posts:
-            href = post.get("link")
-            if not href:
+            href = post.get("link") if isinstance(post, dict) else None
+            if not href or not isinstance(href, str):
                 continue
             link = source.rebase(str(href), response.url)
             yield Link(link, published=parse_date(post.get("date")), item=to_item(post, link))

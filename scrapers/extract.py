@@ -15,18 +15,30 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
-from factcheck.claimreview import find_claimreviews, item_from_claimreview
+from factcheck.claimreview import MAX_DEPTH, find_claimreviews, item_from_claimreview, too_deep
 from factcheck.dates import parse_date
 from factcheck.models import Verdict, VerifiedItem
 from factcheck.urls import canonical_url, published_url
 
+from .base import valid_text
+
 log = logging.getLogger(__name__)
 
 _SPACE = re.compile(r"\s+")
+#: A ``\uD800``-``\uDFFF`` escape that is not half of a pair: valid JSON, but a string
+#: holding it cannot be encoded as UTF-8, so the store would refuse the whole batch.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+#: Longest JSON-LD block read (a ClaimReview is a few KB; a page's whole graph rarely 200 KB).
+MAX_JSON_LD_CHARS = 1_000_000
 
 
 def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
+    """The parsed page. A lone surrogate (from a JSON answer's ``"\\ud800"``) becomes U+FFFD:
+    lxml encodes the text as UTF-8 and raised UnicodeEncodeError on it."""
+    return BeautifulSoup(valid_text(html) if isinstance(html, str) else html, "lxml")
 
 
 def clean(text: str | None) -> str:
@@ -58,20 +70,55 @@ def meta(doc: BeautifulSoup, *names: str) -> str | None:
 
 
 def json_ld(doc: BeautifulSoup) -> list[Any]:
-    """Every parsable JSON-LD block of the page (broken blocks are logged and skipped)."""
+    """Every usable JSON-LD block of the page; a broken block is logged and skipped.
+
+    Broken means: not JSON (after the usual repair of raw newlines in strings), a number
+    too long for Python to convert (ValueError), nesting deeper than
+    :data:`~factcheck.claimreview.MAX_DEPTH` (RecursionError in the parser or the walk) or
+    a block over :data:`MAX_JSON_LD_CHARS`. Any of these used to escape and lose the whole
+    page, its title and text included; now only the block is lost. A lone surrogate escape
+    is read as U+FFFD, since the rest of the block is fine.
+    """
     blocks = []
     for script in doc.find_all("script", attrs={"type": "application/ld+json"}):
         raw = script.string or script.get_text()
         if not raw or not raw.strip():
             continue
-        try:
-            blocks.append(json.loads(raw))
-        except json.JSONDecodeError:
-            try:  # a common publisher bug: raw newlines inside strings
-                blocks.append(json.loads(raw.replace("\n", " ").replace("\r", " ")))
-            except json.JSONDecodeError as exc:
-                log.debug("unparsable JSON-LD block: %s", exc)
+        if len(raw) > MAX_JSON_LD_CHARS:
+            log.debug("skipping a JSON-LD block of %d characters", len(raw))
+            continue
+        if "\\u" in raw:
+            raw = _LONE_SURROGATE.sub(r"\\ufffd", raw)
+        block = _parse_block(raw)
+        if block is not None:
+            blocks.append(block)
     return blocks
+
+
+_BROKEN = object()
+
+
+def _parse_block(raw: str) -> Any:
+    """One JSON-LD block, or None when it is broken (see :func:`json_ld`)."""
+    value: Any = _BROKEN
+    for text in (raw, raw.replace("\n", " ").replace("\r", " ")):
+        try:
+            value = json.loads(text)
+            break
+        except RecursionError:
+            log.debug("skipping a JSON-LD block nested too deeply to parse")
+            return None
+        except ValueError as exc:  # JSONDecodeError, or an integer of over 4,300 digits
+            if not isinstance(exc, json.JSONDecodeError):
+                log.debug("skipping a JSON-LD block: %s", exc)
+                return None
+            # a common publisher bug: raw newlines inside strings; try once more without them
+    if value is _BROKEN or value is None:
+        return None
+    if too_deep(value, MAX_DEPTH):
+        log.debug("skipping a JSON-LD block nested more than %d levels", MAX_DEPTH)
+        return None
+    return value
 
 
 def claimreviews(doc: BeautifulSoup) -> list[dict[str, Any]]:
@@ -95,10 +142,10 @@ def claimreview_items(
     for n, node in enumerate(nodes):
         try:
             item = item_from_claimreview(node, source=source, fallback_url=page_url, overrides=overrides)
+            own = canonical_url(item.url)
         except ValueError as exc:
             log.info("skipping a ClaimReview on %s: %s", page_url, exc)
             continue
-        own = canonical_url(str(node.get("url") or page_url))
         if len(nodes) == 1 or own == page:
             item.url = shown if n == 0 or own != page else f"{shown}?claimreview={n}"
         if publisher and not item.publisher:

@@ -72,6 +72,8 @@ class Komdigi(SiteSource):
 
     def record_item(self, record: dict[str, Any]) -> "VerifiedItem | None":
         """One JSON record as an item; records without slug or title are skipped."""
+        if not isinstance(record, dict):  # a list or a string in the data list: no record
+            return None
         slug = clean(str(record.get("slug") or ""))
         title_full = clean(str(record.get("title") or ""))
         if not slug or not title_full:

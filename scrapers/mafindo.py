@@ -63,6 +63,8 @@ class MafindoApi(SiteSource):
                     yield Link(item.url, published=item.published, title=item.title, item=item)
 
     def record_item(self, record: dict[str, Any]) -> "VerifiedItem | None":
+        if not isinstance(record, dict):  # a list or a string in the data list: no record
+            return None
         title_full = clean(str(record.get("title") or ""))
         if not title_full or not record.get("id"):
             return None

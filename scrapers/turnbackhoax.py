@@ -267,6 +267,11 @@ class TurnBackHoaxLegacy(SiteSource):
         return self._from_html(url, entry.get("title", ""), html or "", published)
 
     def _post_item(self, post: dict[str, Any], url: str) -> VerifiedItem | None:
-        title = (post.get("title") or {}).get("rendered", "")
-        html = (post.get("content") or {}).get("rendered", "")
+        title, html = (_rendered(post.get(key)) for key in ("title", "content"))
         return self._from_html(url, soup(title).get_text(), html, parse_date(post.get("date")))
+
+
+def _rendered(field: Any) -> str:
+    """``field["rendered"]`` of a WordPress REST post, or "" when the answer has another shape."""
+    value = field.get("rendered", "") if isinstance(field, dict) else ""
+    return value if isinstance(value, str) else ""
