@@ -491,7 +491,8 @@ def export(ctx: click.Context, file: str, fmt: str, source: tuple[str, ...]) -> 
 @_fail_cleanly
 def serve(ctx: click.Context, host: str, port: int, max_limit: int, workers: int,
           demo: bool) -> None:
-    """Answer /check and /source over a read-only HTTP JSON API (schema at /openapi.json).
+    """Serve the web page at / and the read-only JSON API (/check, /check/image, /source;
+    schema at /openapi.json).
 
     \b
       factcheck serve --port 8000

@@ -13,8 +13,10 @@ from .errors import (
     ImportFailed,
     IndexCorrupt,
     IndexNotFound,
+    IndexUnusable,
     InvalidInput,
     ModelMismatch,
+    OCRUnavailable,
     RefreshLocked,
     SourceError,
 )
@@ -49,7 +51,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckResult", "EmbedderUnavailable", "FactChecker", "FactcheckError", "FetchError", "Hit",
-    "ImportFailed", "ImportReport", "MessageResult", "IndexCorrupt", "IndexNotFound", "InvalidInput",
-    "ModelMismatch", "RefreshLocked", "ReindexReport", "SourceError", "Thresholds", "Tier",
+    "ImportFailed", "ImportReport", "MessageResult", "IndexCorrupt", "IndexNotFound", "IndexUnusable", "InvalidInput",
+    "ModelMismatch", "OCRUnavailable", "RefreshLocked", "ReindexReport", "SourceError", "Thresholds", "Tier",
     "UpsertReport", "Verdict", "VerifiedItem", "__version__",
 ]
