@@ -450,6 +450,8 @@ class FactcheckAPI:
             data = json.loads((body or b"").decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise HTTPError(400, "invalid_input", f"the body is not valid JSON: {exc}") from exc
+        except RecursionError:  # a body of thousands of nested brackets: bad input, not a 500
+            raise HTTPError(400, "invalid_input", "the body is nested too deeply") from None
         if not isinstance(data, dict):
             raise HTTPError(400, "invalid_input", "the body must be a JSON object")
         unknown = set(data) - set(CHECK_PARAMS) - {"text"}
@@ -461,8 +463,14 @@ class FactcheckAPI:
             values = value if isinstance(value, list) else [value]
             if not all(isinstance(v, (str, int)) for v in values):
                 raise HTTPError(400, "invalid_input", f"{key} must be a string or a list of them")
-            params.setdefault(key, []).extend(
-                str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+            texts = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+            for value in texts:
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON only
+                    raise HTTPError(400, "invalid_input",
+                                    f"{key} is not valid Unicode text") from None
+            params.setdefault(key, []).extend(texts)
         return params
 
     def _check(self, params: dict[str, list[str]], lang: str) -> dict[str, Any]:

@@ -550,3 +550,26 @@ def test_live_responses_match_the_openapi_document(client: httpx.Client,
             # the document is strict: an undocumented field would fail the check above
             assert list(validator.iter_errors({**response.json(), "undocumented": 1}))
     assert seen_split == {True, False}
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 30000 + b"]" * 30000,
+    b'{"q": "vaksin \\ud800 chip"}',
+    b'{"q": "x", "limit": "' + b"9" * 5000 + b'"}',
+])
+def test_hostile_bodies_are_400_not_500(client: httpx.Client, body: bytes) -> None:
+    response = client.post("/check", content=body, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 413), response.text
+    assert response.json()["error"]["code"] != "internal_error"
+
+
+def test_a_huge_max_age_is_400(client: httpx.Client) -> None:
+    _error(client.get("/check", params={"q": "x", "max_age": "99999y"}), 400)
+
+
+def test_deeply_nested_body_is_400(sample_checker: FactChecker) -> None:
+    from factcheck.server import FactcheckAPI
+
+    reply = FactcheckAPI(sample_checker).handle(
+        "POST", "/check", b"[" * 30000 + b"]" * 30000, "application/json")
+    assert reply.status == 400 and b"nested too deeply" in reply.body
