@@ -235,7 +235,7 @@ def make_reranker(model_id: str, fit: dict[str, object],
     """A re-ranker from :func:`fit_ranker`'s result."""
     return Reranker({
         "format": FORMAT_VERSION, "model_id": model_id, "features": list(FEATURES),
-        "conf_features": list(CONF_FEATURES), "pool": RERANK_POOL, "extra": EXTRA, "min_items": 1000,
+        "conf_features": list(CONF_FEATURES), "pool": RERANK_POOL, "extra": EXTRA, "min_items": 0,
         "ranker": ranker_spec(fit["net"], fit["net_weight"]),  # type: ignore[arg-type]
         "forest": {"weight": fit["forest_weight"], "trees": fit["trees"]},
         "confidence": conf or _dummy_conf(), "thresholds": thresholds or {}, **meta,

@@ -598,7 +598,7 @@ class FactChecker:
             order = sorted(range(len(ranked)), key=lambda i: (-raw[i], i))
             confidence = reranker.confidence(raw[order], feats[order])
             if self._features.n_docs < reranker.min_items:
-                confidence = None  # too small an index for the calibration: cosine tiers
+                confidence = None  # below the size the weights say they hold for: cosine
             reranked = True
             ranked = [ranked[i] for i in order]
             scores = [float(raw[i]) for i in order]

@@ -90,7 +90,7 @@ class Thresholds:
 #: they must agree with the ``thresholds`` in the model's re-ranker file (a test checks it).
 MODEL_THRESHOLDS: dict[str, Thresholds] = {
     DEFAULT_MODEL: Thresholds(
-        match=0.90, suggestion=0.86, confidence_match=0.85, confidence_suggestion=0.31,
+        match=0.9275, suggestion=0.8925, confidence_match=0.85, confidence_suggestion=0.31,
         languages=(("en", 0.90, 0.33), ("id", 0.75, 0.26)),
     ),
     "st:intfloat/multilingual-e5-small": Thresholds(match=0.90, suggestion=0.86),
