@@ -1,7 +1,7 @@
-"""Tiers on small indexes: false matches and match / suggestion recall below the re-ranker's
-calibration size, where the cosine thresholds decide, and on the full index for comparison.
+"""Tiers on small indexes: false matches and match / suggestion recall on indexes of 50-1,000
+items sampled from the dev sets, and on the full index for comparison.
 
-    .venv/bin/python bench/small_index.py                     # ~20 min warm: both sides, 3 seeds
+    .venv/bin/python bench/small_index.py                     # ~25 min warm: both sides, 3 seeds
     .venv/bin/python bench/small_index.py --sets clef2020 --seeds 1 --queries 50
     .venv/bin/python bench/small_index.py --save-records r.json   # later: --load-records r.json
     .venv/bin/python bench/small_index.py --json
@@ -9,21 +9,24 @@ calibration size, where the cosine thresholds decide, and on the full index for 
 For each data set and side (train: turnbackhoax even IDs, CLEF ``train``; test = unseen:
 turnbackhoax odd IDs, CLEF ``dev``; the split of ``bench/pools.py``) and each seed:
 
-* **small indexes** of N items (default 50, 200, 500 and the boundary ``min_items - 1`` /
-  ``min_items`` of the re-ranker): half of them (at most half of the side's fact-checks) are
-  fact-checks of the side's queries, the rest other items of the same corpus. Positives are
-  queries whose fact-check is in the index, negatives queries whose fact-check is not (a
-  sample of at most ``--queries`` of each);
+* **small indexes** of N items (default 50, 200, 500, 999 and 1,000: the old ``min_items``
+  boundary, below which the cosine pair used to decide): half of them (at most half of the
+  side's fact-checks) are fact-checks of the side's queries, the rest other items of the same
+  corpus. Positives are queries whose fact-check is in the index, negatives queries whose
+  fact-check is not (a sample of at most ``--queries`` of each);
 * **the full index**: the whole corpus less ``--queries`` held-out fact-checks per side; the
   queries of those are the negatives, a sample of the others the positives.
 
-Every query is answered by the real ``FactChecker.check`` (index built with the library, the
-bundled embedder behind the bench cache, the bundled re-ranker). The checker runs with a copy of
-the re-ranker whose ``min_items`` is 0, so each answer also carries the confidence the library
-computes but discards below ``min_items``; the ranking is the same. The tier a user gets is then
-re-derived from the answer's signals exactly as ``FactChecker._answer`` does (cosine of the first
-hit below ``min_items``, the confidence from it up, the claim language's pair), and checked
-against the unmodified library on a sample of queries of every index (the "spot check" line).
+Every query is answered by the real ``FactChecker.check`` three times (index built with the
+library, the bundled embedder behind the bench cache, the bundled re-ranker): the default
+(hybrid, re-ranked), ``rerank=False`` and ``mode="dense"`` — the last two are where the cosine
+pair decides at any size. The re-ranked answer runs with a copy of the re-ranker whose
+``min_items`` is 0, so it always carries the confidence (the ranking does not read
+``min_items``). Tiers are then re-derived from the answers' signals exactly as
+``FactChecker._answer`` does (the confidence from ``min_items`` up, else the first hit's cosine;
+the claim language's pair), and the derivation for the shipped library is checked against
+``check()`` itself on a sample of every index (the "spot check" line). "before" is the library
+before issue 12 (cosine 0.90/0.86 below 1,000 items), "now" the shipped config and re-ranker.
 
 Metrics (``bench/quality.py``'s definitions, extended to small indexes):
 
@@ -34,14 +37,15 @@ Metrics (``bench/quality.py``'s definitions, extended to small indexes):
 * **shown recall**: share of positives with the right first hit shown as match or suggestion;
 * **neg shown**: share of negatives shown at all (match or suggestion).
 
-Calibration (``--calibrate``, on by default): on the train side's small indexes only, for each
-signal — the first hit's cosine (today's rule), the margin (first hit's cosine minus the best
-cosine of the other hits), cosine + margin, and the re-ranker's confidence — ``match`` is the
-lowest threshold whose FMR is <= 4% at *every* small size (a margin under the 5% target, as
-``train_reranker.py`` does), ``suggestion`` the lowest whose "neg shown" is <= 20% at every size;
-once per claim language (``detect_language``) with enough negatives and once for all claims
-(the shared pair must hold for every data set). The chosen pairs are then evaluated on the
-unseen side.
+Calibration, on the train side only: for each signal — the re-ranked first hit's cosine (the
+old small-index rule), the margin (that cosine minus the best cosine of the other hits), cosine
++ w * margin, the re-ranker's confidence, and the first hit's cosine of the non-re-ranked
+lookups (``rerank=False``, dense mode) — ``match`` is the lowest threshold whose FMR is <= 4% in
+*every* (set, size) group (a margin under the 5% target, as ``train_reranker.py`` does),
+``suggestion`` the lowest whose "neg shown" is <= 20% in every group; once per claim language
+(``detect_language``) with enough negatives and once for all claims. The re-ranked signals are
+compared on the small sizes; the non-re-ranked cosines decide at every size, so their pair
+must also hold on the full index. The chosen pairs are then evaluated on the unseen side.
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import random
+import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -77,19 +84,32 @@ SETS = ("turnbackhoax", "clef2020", "clef2022")
 SIDE_NAMES = {("turnbackhoax", "test"): "odd IDs", ("turnbackhoax", "train"): "even IDs",
               ("clef2020", "test"): "dev", ("clef2020", "train"): "train",
               ("clef2022", "test"): "dev", ("clef2022", "train"): "train"}
+#: The library before issue 12: below 1,000 items the re-ranked first hit's cosine decided.
+BEFORE = Thresholds(match=0.90, suggestion=0.86, confidence_match=0.85,
+                    confidence_suggestion=0.31, languages=(("en", 0.90, 0.33), ("id", 0.75, 0.26)))
+BEFORE_MIN_ITEMS = 1000
+SIZES = (50, 200, 500, 999, 1000)
 FMR_TARGET = 0.04  # chosen on train; the goal on unseen data is <= 5%
-FMR_GOAL = 0.05
 SHOW_TARGET = 0.20
-#: a language gets its own pair from this many train negatives per small size
+#: a language gets its own pair when each of its groups holds this many train negatives
 MIN_LANGUAGE_NEGATIVES = 150
-GRID = np.round(np.arange(0.700, 1.0001, 0.0025), 4)
-MARGIN_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
+MARGIN_WEIGHTS = (1.0, 2.0, 4.0)
 SPOT_PER_INDEX = 3
+#: signal -> (what it reads, which first hit it judges, where it decides)
+RERANKED = "re-ranked (default)"
+#: one cosine pair for both lookups that are not re-ranked (what config holds)
+FALLBACK = "fused cosine|dense cosine"
+SIGNALS = {
+    "confidence": RERANKED, "cosine": RERANKED, "margin": RERANKED,
+    **{f"cos+{w:g}*margin": RERANKED for w in MARGIN_WEIGHTS},
+    "fused cosine": "rerank=False", "dense cosine": "mode=dense",
+    FALLBACK: "both",
+}
 
 
 @dataclass
 class Record:
-    """One answered query: what the library returned, reduced to the signals a tier reads."""
+    """One query answered three ways, reduced to the signals a tier reads."""
 
     set: str
     side: str  # train / test
@@ -99,14 +119,14 @@ class Record:
     qid: str
     positive: bool  # its fact-check is in the index
     lang: str  # detect_language of the claim ('' when too short to tell)
-    right: bool  # first hit is one of its fact-checks
-    cos1: float  # cosine of the (re-ranked) first hit
-    cos2: float  # best cosine among the other hits (limit 10)
+    right: bool  # re-ranked first hit is one of its fact-checks
+    cos1: float  # cosine of the re-ranked first hit
+    cos2: float  # best cosine among the other re-ranked hits (limit 10)
     conf: float  # the re-ranker's confidence for the first hit (computed at any size)
-
-    @property
-    def margin(self) -> float:
-        return self.cos1 - self.cos2
+    right_fused: bool = False  # the same for check(rerank=False)
+    cos_fused: float = 0.0
+    right_dense: bool = False  # and for check(mode="dense")
+    cos_dense: float = 0.0
 
 
 # -- sampling ----------------------------------------------------------------------------
@@ -159,12 +179,13 @@ class Runner:
         self.tmp = tmp
         self.embedder = CachingEmbedder(verbose=True)
         self.second = second_view_cache(verbose=False)
-        self.reranker = bundled_reranker(DEFAULT_MODEL)
-        if self.reranker is None:
+        reranker = bundled_reranker(DEFAULT_MODEL)
+        if reranker is None:
             sys.exit("error: no re-ranker weights for the default model: run "
                      "bench/train_reranker.py")
+        self.reranker: Reranker = reranker
         #: same weights, confidence reported at any size (the ranking does not read min_items)
-        self.probe = copy.copy(self.reranker)
+        self.probe = copy.copy(reranker)
         self.probe.min_items = 0
         self.thresholds = thresholds_for(DEFAULT_MODEL, env=False)
         self.spot_same = self.spot_total = 0
@@ -194,21 +215,32 @@ class Runner:
             res = checker.check(q.text, limit=10)
             hits = res.hits
             keys = [ds.key_of(h.item.url) for h in hits]
-            out.append(Record(
+            rec = Record(
                 ds.name, side, size, n_items, seed, q.qid, positive,
                 detect_language(res.query) or "", bool(keys) and keys[0] in q.relevant,
                 hits[0].dense if hits else 0.0,
                 max((h.dense for h in hits[1:]), default=0.0),
                 float(res.confidence) if res.confidence is not None else 0.0,
-            ))
-        self.checks += len(labelled)
+            )
+            for field, kw in (("fused", {"rerank": False}), ("dense", {"mode": "dense"})):
+                other = checker.check(q.text, limit=1, **kw).hits  # type: ignore[arg-type]
+                setattr(rec, f"cos_{field}", other[0].dense if other else 0.0)
+                setattr(rec, f"right_{field}",
+                        bool(other) and ds.key_of(other[0].item.url) in q.relevant)
+            out.append(rec)
+        self.checks += 3 * len(labelled)
         self.check_seconds += time.perf_counter() - t0
-        # the library as shipped must give the tier this bench derives from the signals
+        # the shipped library must give the tiers this bench derives from the signals
         checker.reranker = self.reranker
         for (q, _), rec in list(zip(labelled, out))[:SPOT_PER_INDEX]:
-            res = checker.check(q.text, limit=10)
+            got = (checker.check(q.text, limit=10).tier,
+                   checker.check(q.text, limit=1, rerank=False).tier,
+                   checker.check(q.text, limit=1, mode="dense").tier)
+            want = (user_tier(rec, self.thresholds, self.reranker.min_items),
+                    cosine_tier(rec.cos_fused, self.thresholds, rec.lang),
+                    cosine_tier(rec.cos_dense, self.thresholds, rec.lang))
             self.spot_total += 1
-            self.spot_same += res.tier is user_tier(rec, self.thresholds, self.reranker.min_items)
+            self.spot_same += got == want
         return out
 
 
@@ -228,8 +260,7 @@ def collect(sets: list[str], sizes: list[int], seeds: int, cap: int, sides: list
                     checker = runner.build(ds, keys)
                     records += runner.answer(checker, ds, side, size, seed, pos, neg)
                     checker.close()
-                    log(f"[{name}] seed {seed} {side} size {size}: {len(pos)}+{len(neg)} "
-                        f"queries")
+                log(f"[{name}] seed {seed} {side}: sizes {sizes} answered")
             if full:
                 rng = random.Random(f"{seed}:{name}:full")
                 keys, split = sample_full(ds, by_side, cap, rng)
@@ -237,7 +268,8 @@ def collect(sets: list[str], sizes: list[int], seeds: int, cap: int, sides: list
                 for side, (pos, neg) in split.items():
                     records += runner.answer(checker, ds, side, 0, seed, pos, neg)
                 checker.close()
-                log(f"[{name}] seed {seed} full index ({len(keys)} items)")
+                log(f"[{name}] seed {seed} full index ({len(keys)} items) answered")
+    shutil.rmtree(tmp, ignore_errors=True)
     return records, runner
 
 
@@ -245,14 +277,19 @@ def collect(sets: list[str], sizes: list[int], seeds: int, cap: int, sides: list
 
 
 def user_tier(rec: Record, th: Thresholds, min_items: int) -> Tier:
-    """The tier ``FactChecker._answer`` gives this answer (re-ranked, hybrid mode)."""
+    """The tier ``FactChecker._answer`` gives the default (re-ranked) answer."""
     lth = th.for_language(rec.lang or None)
     confidence = rec.conf if rec.n_items >= min_items else None
     return tier_for(rec.cos1, lth, confidence)
 
 
-def rates(recs: list[Record], tiers: list[Tier]) -> dict[str, float]:
-    pos = [(r, t) for r, t in zip(recs, tiers) if r.positive]
+def cosine_tier(cosine: float, th: Thresholds, lang: str) -> Tier:
+    """The tier of a lookup that was not re-ranked (``rerank=False``, dense mode)."""
+    return tier_for(cosine, th.for_language(lang or None))
+
+
+def rates(recs: list[Record], tiers: list[Tier], rights: list[bool]) -> dict[str, float]:
+    pos = [(t, ok) for r, t, ok in zip(recs, tiers, rights) if r.positive]
     neg = [t for r, t in zip(recs, tiers) if not r.positive]
 
     def share(xs: list[bool]) -> float:
@@ -262,45 +299,52 @@ def rates(recs: list[Record], tiers: list[Tier]) -> dict[str, float]:
         "positives": len(pos), "negatives": len(neg),
         "fmr": share([t is Tier.MATCH for t in neg]),
         "neg_shown": share([t is not Tier.NONE for t in neg]),
-        "wrong": share([t is Tier.MATCH and not r.right for r, t in pos]),
-        "match_recall": share([t is Tier.MATCH and r.right for r, t in pos]),
-        "shown_recall": share([t is not Tier.NONE and r.right for r, t in pos]),
-        "p1": share([r.right for r, _ in pos]),
+        "wrong": share([t is Tier.MATCH and not ok for t, ok in pos]),
+        "match_recall": share([t is Tier.MATCH and ok for t, ok in pos]),
+        "shown_recall": share([t is not Tier.NONE and ok for t, ok in pos]),
+        "p1": share([ok for _, ok in pos]),
     }
-
-
-@dataclass
-class Rule:
-    """A tier rule over one scalar signal, with a (match, suggestion) pair per language."""
-
-    signal: str  # cosine | margin | cos+margin:<w> | confidence
-    shared: tuple[float, float]
-    languages: dict[str, tuple[float, float]]
-
-    def value(self, rec: Record) -> float:
-        return signal_value(self.signal, rec)
-
-    def tier(self, rec: Record) -> Tier:
-        m, s = self.languages.get(rec.lang, self.shared)
-        v = self.value(rec)
-        return Tier.MATCH if v >= m else Tier.SUGGESTION if v >= s else Tier.NONE
-
-    def describe(self) -> str:
-        parts = [f"{self.shared[0]:g}/{self.shared[1]:g}"]
-        parts += [f"{lang} {m:g}/{s:g}" for lang, (m, s) in sorted(self.languages.items())]
-        return f"{self.signal} " + ", ".join(parts)
 
 
 def signal_value(signal: str, rec: Record) -> float:
     if signal == "cosine":
         return rec.cos1
     if signal == "margin":
-        return rec.margin
+        return rec.cos1 - rec.cos2
     if signal == "confidence":
         return rec.conf
-    if signal.startswith("cos+margin:"):
-        return rec.cos1 + float(signal.split(":", 1)[1]) * rec.margin
+    if signal == "fused cosine":
+        return rec.cos_fused
+    if signal == "dense cosine":
+        return rec.cos_dense
+    if signal.startswith("cos+"):
+        w = float(signal[4:].split("*", 1)[0])
+        return rec.cos1 + w * (rec.cos1 - rec.cos2)
     raise ValueError(signal)
+
+
+def signal_right(signal: str, rec: Record) -> bool:
+    return {"fused cosine": rec.right_fused, "dense cosine": rec.right_dense}.get(signal, rec.right)
+
+
+@dataclass
+class Rule:
+    """A tier rule over one scalar signal, with a (match, suggestion) pair per language."""
+
+    signal: str
+    shared: tuple[float, float]
+    languages: dict[str, tuple[float, float]]
+    name: str = ""  # shown before the pairs ("config", "chosen")
+
+    def tier(self, rec: Record) -> Tier:
+        m, s = self.languages.get(rec.lang, self.shared)
+        v = signal_value(self.signal, rec)
+        return Tier.MATCH if v >= m else Tier.SUGGESTION if v >= s else Tier.NONE
+
+    def describe(self) -> str:
+        parts = [f"{self.shared[0]:g}/{self.shared[1]:g}"]
+        parts += [f"{lang} {m:g}/{s:g}" for lang, (m, s) in sorted(self.languages.items())]
+        return (f"{self.name}: " if self.name else "") + f"{self.signal} " + ", ".join(parts)
 
 
 def grid_for(signal: str) -> np.ndarray:
@@ -308,17 +352,19 @@ def grid_for(signal: str) -> np.ndarray:
         return np.round(np.arange(-0.02, 0.2001, 0.0025), 4)
     if signal == "confidence":
         return np.round(np.arange(0.01, 0.9951, 0.01), 2)
-    if signal.startswith("cos+margin:"):
-        w = float(signal.split(":", 1)[1])
+    if signal.startswith("cos+"):
+        w = float(signal[4:].split("*", 1)[0])
         return np.round(np.arange(0.70, 1.0 + 0.2 * w + 1e-9, 0.0025), 4)
-    return GRID
+    return np.round(np.arange(0.70, 1.0001, 0.0025), 4)
 
 
 def pick(signal: str, groups: list[list[Record]]) -> tuple[float, float]:
     """Lowest match threshold with FMR <= FMR_TARGET and lowest suggestion threshold with
-    "neg shown" <= SHOW_TARGET, in every group (a group = the negatives of one size/set)."""
-    grid = grid_for(signal)
-    values = [np.array([signal_value(signal, r) for r in g if not r.positive]) for g in groups]
+    "neg shown" <= SHOW_TARGET, in every group (the negatives of one set and size). A signal
+    "a|b" must hold for both signals at once (one pair for two lookups)."""
+    grid = grid_for(signal.split("|")[0])
+    values = [np.array([signal_value(one, r) for r in g if not r.positive])
+              for one in signal.split("|") for g in groups]
     values = [v for v in values if len(v)]
 
     def lowest(target: float) -> float:
@@ -332,26 +378,28 @@ def pick(signal: str, groups: list[list[Record]]) -> tuple[float, float]:
 
 
 def calibrate(signal: str, train: list[Record], sizes: list[int]) -> Rule:
-    small = [r for r in train if r.size in sizes]
-    shared = pick(signal, [[r for r in small if r.set == s and r.size == n]
-                           for s in {r.set for r in small} for n in sizes])
+    """The shared pair holds in every (set, size) group of all claims; a language's pair in
+    every (set, size) group where that language has MIN_LANGUAGE_NEGATIVES negatives."""
+    recs = [r for r in train if r.size in sizes]
+    keys = sorted({(r.set, r.size) for r in recs})
+    shared = pick(signal, [[r for r in recs if (r.set, r.size) == k] for k in keys])
     languages = {}
-    for lang in sorted({r.lang for r in small} - {""}):
-        mine = [r for r in small if r.lang == lang]
-        groups = [[r for r in mine if r.size == n] for n in sizes]
-        if all(sum(not r.positive for r in g) >= MIN_LANGUAGE_NEGATIVES for g in groups):
+    for lang in sorted({r.lang for r in recs} - {""}):
+        groups = [[r for r in recs if r.lang == lang and (r.set, r.size) == k] for k in keys]
+        groups = [g for g in groups if sum(not r.positive for r in g) >= MIN_LANGUAGE_NEGATIVES]
+        if groups:
             languages[lang] = pick(signal, groups)
     return Rule(signal, shared, languages)
 
 
-def per_size_thresholds(signal: str, train: list[Record], sizes: list[int]) -> list[list[object]]:
-    """What the rule would pick if each size (and language) had its own pair."""
+def per_size_pairs(signal: str, train: list[Record], sizes: list[int]) -> list[list[object]]:
+    """The pair each size (and language) would get on its own: how much the size matters."""
     rows = []
     for lang in ("id", "en"):
-        row: list[object] = [lang]
+        row: list[object] = [signal, lang]
         for n in sizes:
             g = [r for r in train if r.size == n and r.lang == lang]
-            row.append("%g/%g" % pick(signal, [g]) if g else "-")
+            row.append("{:g}/{:g}".format(*pick(signal, [g])) if g else "-")
         rows.append(row)
     return rows
 
@@ -359,98 +407,84 @@ def per_size_thresholds(signal: str, train: list[Record], sizes: list[int]) -> l
 # -- report ------------------------------------------------------------------------------
 
 
-def row_label(rec_size: int) -> str:
-    return "full" if rec_size == 0 else str(rec_size)
+def row_label(size: int) -> str:
+    return "full" if size == 0 else str(size)
 
 
-def grouped(records: list[Record]) -> dict[tuple[str, str, int], list[Record]]:
-    out: dict[tuple[str, str, int], list[Record]] = {}
+def grouped(records: list[Record], side: str) -> dict[tuple[str, int], list[Record]]:
+    out: dict[tuple[str, int], list[Record]] = {}
     for r in records:
-        out.setdefault((r.set, r.side, r.size), []).append(r)
-    return dict(sorted(out.items(), key=lambda kv: (SETS.index(kv[0][0]), kv[0][1] != "test",
-                                                      kv[0][2] == 0, kv[0][2])))
+        if r.side == side:
+            out.setdefault((r.set, r.size), []).append(r)
+    return dict(sorted(out.items(), key=lambda kv: (SETS.index(kv[0][0]), kv[0][1] == 0,
+                                                      kv[0][1])))
 
 
 def pct(x: float) -> str:
-    return "-" if x != x else f"{x:.1%}"
+    return "-" if math.isnan(x) else f"{x:.1%}"
 
 
-def tier_table(records: list[Record], rules: dict[str, object], min_items: int,
-               side: str) -> tuple[str, list[dict]]:
-    """One row per (set, size) of ``side``; columns = each rule's FMR / match / shown."""
-    rows, out = [], []
-    for (name, s, size), recs in grouped(records).items():
-        if s != side:
-            continue
+Policy = Callable[[Record], tuple[Tier, bool]]
+
+
+def tier_table(records: list[Record], policies: dict[str, Policy], side: str
+               ) -> tuple[str, list[dict]]:
+    """One row per (set, size) of ``side``; per policy FMR / wrong / match / shown / neg shown."""
+    rows, docs = [], []
+    for (name, size), recs in grouped(records, side).items():
         n_items = int(np.median([r.n_items for r in recs]))
-        row: list[object] = [name, SIDE_NAMES[(name, s)], row_label(size), n_items,
-                             sum(r.positive for r in recs), sum(not r.positive for r in recs),
-                             pct(float(np.mean([r.right for r in recs if r.positive])))]
-        doc = {"set": name, "split": SIDE_NAMES[(name, s)], "size": row_label(size),
-               "items": n_items}
-        for label, rule in rules.items():
-            tiers = [apply_rule(rule, r, min_items) for r in recs]
-            rt = rates(recs, tiers)
+        row: list[object] = [name, SIDE_NAMES[(name, side)], row_label(size), n_items,
+                             sum(r.positive for r in recs), sum(not r.positive for r in recs)]
+        doc: dict[str, object] = {"set": name, "split": SIDE_NAMES[(name, side)],
+                                  "size": row_label(size), "items": n_items}
+        for label, policy in policies.items():
+            judged = [policy(r) for r in recs]
+            rt = rates(recs, [t for t, _ in judged], [ok for _, ok in judged])
             row += [pct(rt["fmr"]), pct(rt["wrong"]), pct(rt["match_recall"]),
                     pct(rt["shown_recall"]), pct(rt["neg_shown"])]
             doc[label] = rt
         rows.append(row)
-        out.append(doc)
-    headers = ["set", "split", "size", "items", "pos", "neg", "P@1"]
-    for label in rules:
+        docs.append(doc)
+    headers = ["set", "split", "size", "items", "pos", "neg"]
+    for label in policies:
         headers += [f"{label}: FMR", "wrong", "match", "shown", "neg shown"]
-    return table(headers, rows), out
+    return table(headers, rows), docs
 
 
-def apply_rule(rule: object, rec: Record, min_items: int) -> Tier:
-    """A rule: a Thresholds (the library's tiers, as a user gets them) or a calibrated Rule
-    (applied below ``min_items``; the full index keeps the library's confidence tiers)."""
-    if isinstance(rule, Thresholds):
-        return user_tier(rec, rule, min_items)
-    assert isinstance(rule, tuple)
-    base, calibrated = rule
-    if rec.n_items >= min_items:
-        return user_tier(rec, base, min_items)
-    return calibrated.tier(rec)
-
-
-def signal_table(rules: list[Rule], records: list[Record], sizes: list[int]) -> tuple[str, list]:
-    """Per signal: pooled FMR / match / shown on train and test small indexes, and the worst
-    (set, size) FMR on the test side — an honest signal keeps it near the train figure."""
-    rows, out = [], []
+def signal_table(rules: list[Rule], records: list[Record], sizes: list[int]
+                 ) -> tuple[str, list[dict]]:
+    """Per rule: pooled FMR / wrong / match / shown on train and unseen, and the worst (set,
+    size) FMR — an honest signal keeps the unseen worst near the train figure."""
+    rows, docs = [], []
     for rule in rules:
-        row: list[object] = [rule.describe()]
-        doc: dict[str, object] = {"rule": rule.describe()}
+        row: list[object] = [rule.describe(), SIGNALS[rule.signal]]
+        doc: dict[str, object] = {"rule": rule.describe(), "lookup": SIGNALS[rule.signal]}
         for side in ("train", "test"):
             recs = [r for r in records if r.side == side and r.size in sizes]
-            rt = rates(recs, [rule.tier(r) for r in recs])
-            worst = max(
-                (rates(g, [rule.tier(r) for r in g])["fmr"]
-                 for g in ([r for r in recs if r.set == s and r.size == n]
-                           for s in SETS for n in sizes) if g),
-                default=float("nan"))
+            if not recs:
+                row += ["-"] * 6
+                continue
+            rt = rates(recs, [rule.tier(r) for r in recs],
+                       [signal_right(rule.signal, r) for r in recs])
+            worst = max(rates(g, [rule.tier(r) for r in g],
+                              [signal_right(rule.signal, r) for r in g])["fmr"]
+                        for g in grouped(recs, side).values())
             row += [pct(rt["fmr"]), pct(worst), pct(rt["wrong"]), pct(rt["match_recall"]),
                     pct(rt["shown_recall"]), pct(rt["neg_shown"])]
             doc[side] = {**rt, "worst_fmr": worst}
         rows.append(row)
-        out.append(doc)
-    headers = ["rule (match/suggestion)"]
+        docs.append(doc)
+    headers = ["rule (match/suggestion)", "lookup"]
     for side in ("train", "unseen"):
-        headers += [f"{side}: FMR", "worst FMR", "wrong", "match", "shown", "neg shown"]
-    return table(headers, rows), out
-
-
-def thresholds_with(base: Thresholds, rule: Rule) -> Thresholds:
-    """``base`` with the calibrated cosine pair (the shared one: what config can hold today)."""
-    return Thresholds(rule.shared[0], rule.shared[1], base.confidence_match,
-                      base.confidence_suggestion, base.languages)
+        headers += [f"{side}: FMR", "worst", "wrong", "match", "shown", "neg shown"]
+    return table(headers, rows), docs
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
-    ap.add_argument("--sizes", help="small index sizes, comma-separated "
-                                    "(default 50,200,500,min_items-1,min_items)")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)),
+                    help="small index sizes, comma-separated (default %(default)s)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--queries", type=int, default=100,
                     help="at most this many positives and negatives per index and side")
@@ -461,10 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     reranker = bundled_reranker(DEFAULT_MODEL)
-    assert reranker is not None
-    min_items = reranker.min_items
-    sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
-             else [50, 200, 500, min_items - 1, min_items])
+    if reranker is None:
+        sys.exit("error: no re-ranker weights for the default model: run bench/train_reranker.py")
+    sizes = [int(s) for s in args.sizes.split(",")]
     t0 = time.perf_counter()
     spot = "n/a (records loaded)"
     runner = None
@@ -477,65 +510,89 @@ def main(argv: list[str] | None = None) -> int:
     if args.save_records:
         Path(args.save_records).write_text(json.dumps([asdict(r) for r in records]))
     wall = time.perf_counter() - t0
-    th = thresholds_for(DEFAULT_MODEL, env=False)
-    below = [n for n in sizes if n < min_items]  # where the cosine thresholds decide
+    now = thresholds_for(DEFAULT_MODEL, env=False)
+    small = [n for n in sizes if n < BEFORE_MIN_ITEMS]
+    every = small + [0]
+    policies: dict[str, Policy] = {
+        "before": lambda r: (user_tier(r, BEFORE, BEFORE_MIN_ITEMS), r.right),
+        "now": lambda r: (user_tier(r, now, reranker.min_items), r.right),
+    }
+    fallback: dict[str, Policy] = {
+        "fused before": lambda r: (cosine_tier(r.cos_fused, BEFORE, r.lang), r.right_fused),
+        "fused now": lambda r: (cosine_tier(r.cos_fused, now, r.lang), r.right_fused),
+        "dense now": lambda r: (cosine_tier(r.cos_dense, now, r.lang), r.right_dense),
+    }
     train = [r for r in records if r.side == "train"]
-    candidates: list[Rule] = []
-    if train:
-        for signal in ["cosine", "margin", *(f"cos+margin:{w:g}" for w in MARGIN_WEIGHTS),
-                       "confidence"]:
-            candidates.append(calibrate(signal, train, below))
-    current = Rule("cosine", (th.match, th.suggestion), {})
-    current_conf = Rule("confidence", (th.confidence_match or 1.0, th.confidence_suggestion or 1.0),
-                        {lang: (m, s) for lang, m, s in th.languages})
-    chosen = candidates[0] if candidates else None  # the cosine rule: config can hold it today
-    rules: dict[str, object] = {"before": th}
+    shipped = [Rule("cosine", (BEFORE.match, BEFORE.suggestion), {}, "before"),
+               Rule("confidence", (now.confidence_match or 1.0, now.confidence_suggestion or 1.0),
+                    {lang: (m, s) for lang, m, s in now.languages}, "config")]
+    reranked_rules = [replace(calibrate(s, train, small), name="train-picked")
+                      for s, lookup in SIGNALS.items() if lookup == RERANKED] if train else []
+    chosen = calibrate(FALLBACK, train, every) if train else None
+    fallback_rules = [Rule(s, (now.match, now.suggestion),
+                           {lang: (m, s_) for lang, m, s_ in now.cosine_languages}, "config")
+                      for s in ("fused cosine", "dense cosine")]
     if chosen is not None:
-        rules["after"] = thresholds_with(th, chosen)
-        if chosen.languages:
-            rules["after, per language"] = (th, chosen)
-    tiers_test, tiers_test_doc = tier_table(records, rules, min_items, "test")
-    tiers_train, tiers_train_doc = tier_table(records, rules, min_items, "train")
-    signals, signals_doc = signal_table([current, current_conf, *candidates], records, below)
+        fallback_rules += [Rule(s, chosen.shared, chosen.languages, "chosen")
+                           for s in ("fused cosine", "dense cosine")]
+    out = {}
+    for side in ("test", "train"):
+        out[f"tiers_{side}"] = tier_table(records, policies, side)
+        out[f"fallback_{side}"] = tier_table(records, fallback, side)
+    signals = signal_table(shipped + reranked_rules, records, small)
+    fallback_signals = signal_table(fallback_rules, records, every)
+    pairs = [row for s in ("cosine", "fused cosine", "dense cosine")
+             for row in per_size_pairs(s, train, every)]
     if args.json:
         print(json.dumps({
-            "model": DEFAULT_MODEL, "min_items": min_items, "sizes": sizes,
+            "model": DEFAULT_MODEL, "min_items": reranker.min_items, "sizes": sizes,
             "seeds": args.seeds, "queries": args.queries, "wall_s": wall, "spot_check": spot,
-            "before": th.as_dict(),
-            "chosen": chosen.describe() if chosen else None,
-            "tiers_unseen": tiers_test_doc, "tiers_train": tiers_train_doc,
-            "signals": signals_doc,
+            "before": {**BEFORE.as_dict(), "min_items": BEFORE_MIN_ITEMS}, "now": now.as_dict(),
+            **{k: v[1] for k, v in out.items()},
+            "signals_small": signals[1], "signals_fallback": fallback_signals[1],
         }, indent=2))
         return 0
-    print(f"Small-index tiers, model {DEFAULT_MODEL}, re-ranker {reranker.version} "
-          f"(min_items {min_items}); sizes {sizes} + full, {args.seeds} seeds, <= {args.queries} "
-          f"positives and negatives per index; {wall:.0f}s")
+    print(f"Small-index tiers, model {DEFAULT_MODEL}, re-ranker {reranker.version}; sizes "
+          f"{sizes} + full, {args.seeds} seeds, <= {args.queries} positives and negatives per "
+          f"index and side; {wall:.0f}s")
     if runner is not None:
         print(f"{runner.checks} checks in {runner.check_seconds:.0f}s, index builds "
-              f"{runner.build_seconds:.0f}s; spot check (library tier == derived tier): {spot}")
+              f"{runner.build_seconds:.0f}s; spot check (check() tiers == derived): {spot}")
     print("FMR = negatives (fact-check not indexed) called match / negatives; wrong = positives "
           "called match with a wrong first hit / positives; match / shown = positives with the "
           "right first hit called match / shown as match or suggestion; neg shown = negatives "
-          "shown at all. Below min_items the cosine pair decides, from it the confidence pairs.")
-    print(f"before: cosine {th.match}/{th.suggestion}; confidence {th.confidence_match}/"
-          f"{th.confidence_suggestion}" + "".join(f", {lang} {m}/{s}" for lang, m, s in
-                                                    th.languages))
-    if chosen is not None:
-        print(f"after (chosen on train small indexes: FMR <= {FMR_TARGET:.0%} and neg shown <= "
-              f"{SHOW_TARGET:.0%} at every size < {min_items}): {chosen.describe()}")
+          "shown at all.")
+    print(f"before: below {BEFORE_MIN_ITEMS} items cosine {BEFORE.match}/{BEFORE.suggestion}, "
+          f"from it confidence {BEFORE.confidence_match}/{BEFORE.confidence_suggestion}"
+          + "".join(f", {lang} {m}/{s}" for lang, m, s in BEFORE.languages))
+    print(f"now: confidence from {reranker.min_items} items ({now.confidence_match}/"
+          f"{now.confidence_suggestion}" + "".join(f", {lang} {m}/{s}" for lang, m, s in
+                                                   now.languages)
+          + f"); cosine {now.match}/{now.suggestion} for lookups not re-ranked")
+    for side, title in (("test", "Unseen side"), ("train", "Train side")):
+        if any(r.side == side for r in records):
+            print()
+            print(f"{title}, default lookup (hybrid, re-ranked):")
+            print(out[f"tiers_{side}"][0])
     print()
-    print(tiers_test if any(r.side == "test" for r in records) else "(no unseen records)")
+    print(signals[0])
+    print(f"(small indexes, sizes {small}, pooled over sets and seeds; worst = the highest FMR "
+          "of one set and size. train-picked: FMR <= "
+          f"{FMR_TARGET:.0%} and neg shown <= {SHOW_TARGET:.0%} in every group. The confidence is "
+          "in-sample on the train side: read its unseen columns)")
+    for side, title in (("test", "Unseen side"), ("train", "Train side")):
+        if any(r.side == side for r in records):
+            print()
+            print(f"{title}, lookups the cosine pair decides (rerank=False / mode=dense):")
+            print(out[f"fallback_{side}"][0])
     print()
+    print(fallback_signals[0])
+    print(f"(cosine fallback over sizes {small} and the full index; chosen = one pair for both "
+          "lookups, the numbers factcheck/config.py should hold)")
     if train:
-        print("Train side (where the thresholds were chosen):")
-        print(tiers_train)
         print()
-        print(table(["lang", *map(str, below)], per_size_thresholds("cosine", train, below),
-                    title="Cosine pair each size would get alone (train), match/suggestion"))
-        print()
-    print(signals)
-    print("(small indexes only, sizes < min_items, pooled over sets and seeds; worst FMR = the "
-          "highest of any one set and size)")
+        print(table(["signal", "lang", *map(row_label, every)], pairs,
+                    title="Pair each size would get on its own (train), match/suggestion"))
     return 0
 
 

