@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .models import CheckResult, Tier
+from .models import CheckResult, Tier, strongest_tier
 
 if TYPE_CHECKING:  # pragma: no cover
     from .trust import SourceReport
@@ -67,12 +67,7 @@ class Answer:
 
     @property
     def tier(self) -> Tier:
-        """The strongest tier among the claims: the message is "answered" if any claim is."""
-        tiers = {r.tier for r in self.results}
-        for tier in (Tier.MATCH, Tier.SUGGESTION):
-            if tier in tiers:
-                return tier
-        return Tier.NONE
+        return strongest_tier(self.results)
 
     @property
     def degraded(self) -> str | None:

@@ -167,12 +167,7 @@ class MessageResult:
 
     @property
     def tier(self) -> Tier:
-        """The strongest tier among the claims: the message as a whole is "answered" if any is."""
-        tiers = {r.tier for r in self.results}
-        for tier in (Tier.MATCH, Tier.SUGGESTION):
-            if tier in tiers:
-                return tier
-        return Tier.NONE
+        return strongest_tier(self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -191,3 +186,12 @@ def snippet(item: VerifiedItem, limit: int = 240) -> str:
         return base
     cut = base[:limit].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+def strongest_tier(results: list[CheckResult]) -> Tier:
+    """The strongest tier among a message's claims: it is "answered" if any claim is."""
+    tiers = {r.tier for r in results}
+    for tier in (Tier.MATCH, Tier.SUGGESTION):
+        if tier in tiers:
+            return tier
+    return Tier.NONE
