@@ -31,7 +31,6 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +39,7 @@ from filelock import FileLock
 from indexes.faiss_index import INDEX_NAME, FaissIndex
 
 from .atomic import atomic_write, fsync_dir
+from .dates import utc_now
 from .errors import (
     BundleCorrupt, BundleInvalid, FetchError, IndexCorrupt, InvalidInput, ModelMismatch,
     RefreshLocked, UnsafeURL,
@@ -149,7 +149,7 @@ def create_bundle(index_dir: str | Path, dest: str | Path) -> BundleInfo:
                 path=str(dest), model=model, dim=dim, items=copy.count(),
                 vectors=copy.vector_count(), schema_version=copy.schema_version,
                 vectors_version=copy.vectors_version,
-                created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                created=utc_now(),
                 factcheck_version=__version__, files={},
             )
         finally:

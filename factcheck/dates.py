@@ -51,6 +51,15 @@ _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 MAX_DATE_CHARS = 120
 
 
+def utc_now() -> str:
+    """The current UTC time as an ISO string to the second, e.g. ``2024-08-02T07:05:00+00:00``.
+
+    One spelling for every timestamp the tool writes (stored rows, refresh state, bundle and
+    export metadata), so that they sort and compare as plain strings.
+    """
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
 def parse_date(value: object) -> str | None:
     """``YYYY-MM-DD`` for a date-like value, or ``None`` when it cannot be read.
 

@@ -12,13 +12,13 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .atomic import atomic_write
 from urllib.parse import urlsplit
 
+from .dates import utc_now
 from .errors import InvalidInput
 from .models import VerifiedItem
 
@@ -118,7 +118,7 @@ def _write(fh: IO[str], items: Iterator[VerifiedItem], fmt: str) -> int:
     if fmt == "claimreview":
         head = {
             "@context": "https://schema.org", "@type": "DataFeed",
-            "dateModified": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "dateModified": utc_now(),
         }
         fh.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "dataFeedElement": [\n')
         convert = claimreview

@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import timezone
 from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -44,6 +44,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from protego import Protego
 
+from .dates import utc_now
 from .errors import FetchError, RobotsDisallowed
 from .urls import is_http_url
 
@@ -235,7 +236,7 @@ class StoreValidators:
     def put(self, url: str, validators: Validators) -> None:
         if self._read_only:
             return
-        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        now = utc_now()
         with self._store.transaction() as conn:
             conn.execute(
                 "INSERT INTO http_cache(url, etag, last_modified, content_hash, checked_at) "

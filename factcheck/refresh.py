@@ -27,11 +27,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .dates import parse_date
+from .dates import parse_date, utc_now
 from .errors import FetchError, InvalidInput, RefreshLocked, RobotsDisallowed, SourceError
 from .fetch import Fetcher, FetchConfig, StoreValidators
 from .models import Verdict, VerifiedItem
@@ -63,11 +62,11 @@ MAX_RETRIES_PER_RUN = 100
 #: ``meta`` key prefix of the unfinished-walk marker of a source.
 UNFINISHED_KEY = "refresh.unfinished."
 
-Progress = Callable[[str, "SourceReport"], None]
+Progress = Callable[[str, "SourceRefreshReport"], None]
 
 
 @dataclass
-class SourceReport:
+class SourceRefreshReport:
     """What one source did in one refresh."""
 
     name: str
@@ -94,7 +93,7 @@ class SourceReport:
 class RefreshReport:
     """The whole refresh: one report per source, plus the fetcher's counts."""
 
-    sources: list[SourceReport]
+    sources: list[SourceRefreshReport]
     seconds: float
     dry_run: bool = False
     fetch: dict[str, Any] = field(default_factory=dict)
@@ -116,10 +115,6 @@ class RefreshReport:
         data["ok"] = self.ok
         data["totals"] = {k: self.total(k) for k in ("new", "updated", "unchanged", "failed", "skipped")}
         return data
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def refresh(
@@ -225,7 +220,7 @@ async def arefresh(
 async def _run_source(
     checker: "FactChecker", source: "Source", fetcher: Fetcher, since: str | None, full: bool,
     dry_run: bool, progress: Progress | None, batch: int = BATCH,
-) -> SourceReport:
+) -> SourceRefreshReport:
     run = _SourceRun(checker, source, fetcher, since, full, dry_run, progress, batch)
     return await run.run()
 
@@ -259,7 +254,7 @@ class _SourceRun:
         self.dry_run = dry_run
         self.progress = progress
         self.name = str(getattr(source, "name", type(source).__name__))
-        self.report = SourceReport(self.name)
+        self.report = SourceRefreshReport(self.name)
         self.pending: list[VerifiedItem] = []
         self.seen: set[str] = set()
         self.digests: dict[str, str] = {}
@@ -275,7 +270,7 @@ class _SourceRun:
 
     # -- the run ------------------------------------------------------------------------
 
-    async def run(self) -> SourceReport:
+    async def run(self) -> SourceRefreshReport:
         started = time.monotonic()
         self._deadline = started + self.budget
         report = self.report
@@ -397,7 +392,7 @@ class _SourceRun:
             item.url = published_url(item.url)  # the store keys it by canonical_url
             item.source = self.name
             if not item.fetched_at:
-                item.fetched_at = _now()
+                item.fetched_at = utc_now()
             if self.since and item.published and item.published < self.since:
                 continue
             if item.verdict_raw and item.verdict is Verdict.UNKNOWN:
@@ -524,7 +519,7 @@ class _SourceRun:
     def _queue_retry(self, url: str, error: str) -> None:
         if self.dry_run:
             return
-        now = _now()
+        now = utc_now()
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO refresh_retry(source, url, attempts, last_error, first_failed, "
@@ -564,7 +559,7 @@ class _SourceRun:
             await self._take(Link(url), url, False)
 
 
-def _health(report: SourceReport, discovery_failed: bool, attempted: int) -> str:
+def _health(report: SourceRefreshReport, discovery_failed: bool, attempted: int) -> str:
     if discovery_failed and report.discovered == 0:
         return "unhealthy"
     if report.discovered == 0:
@@ -593,8 +588,8 @@ def _would_upsert(checker: "FactChecker", items: list[VerifiedItem]) -> tuple[in
     return new, updated, unchanged
 
 
-def _record_state(checker: "FactChecker", name: str, report: SourceReport) -> None:
-    now = _now()
+def _record_state(checker: "FactChecker", name: str, report: SourceRefreshReport) -> None:
+    now = utc_now()
     store = checker.store
     with store.transaction() as conn:
         row = conn.execute("SELECT failures, last_success FROM source_state WHERE name = ?", (name,)).fetchone()

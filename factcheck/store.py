@@ -15,13 +15,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote
 
 import numpy as np
 
+from .dates import utc_now
 from .errors import IndexCorrupt, IndexNotFound, InvalidInput
 from .models import VerifiedItem, Verdict
 from .text import index_text
@@ -340,10 +340,6 @@ class UpsertReport:
         return self
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
 #: What can drive a terminal or reorder what it shows: C0 and C1 controls and DEL (ESC starts
 #: the sequences that clear a screen or write the clipboard, OSC 52), line and paragraph
 #: separators, and the bidi embeddings, overrides, isolates and marks.
@@ -611,7 +607,7 @@ class Store:
         is written in place: the row still counts as unchanged and nothing is re-embedded.
         """
         report = UpsertReport()
-        now = _now()
+        now = utc_now()
         with self.transaction() as conn:
             for item in items:
                 item = sanitise_item(item)
@@ -666,7 +662,7 @@ class Store:
         return (
             key, item.source, item.publisher, item.title, item.claim, item.verdict_raw,
             Verdict(item.verdict).value, item.published, item.language, item.text,
-            item.fetched_at or _now(), json.dumps(item.extra, ensure_ascii=False, default=str),
+            item.fetched_at or utc_now(), json.dumps(item.extra, ensure_ascii=False, default=str),
             item.url,
         )
 

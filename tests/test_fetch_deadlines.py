@@ -20,7 +20,7 @@ import pytest
 
 from factcheck.errors import FetchError, InvalidInput, RobotsDisallowed
 from factcheck.fetch import FetchConfig, Fetcher
-from factcheck.refresh import UNFINISHED_KEY, RefreshReport, SourceReport, refresh
+from factcheck.refresh import UNFINISHED_KEY, RefreshReport, SourceRefreshReport, refresh
 from factcheck.sources import SourcesConfig, get_sources
 from scrapers.generic import FeedSource
 from tests.localserver import LocalServer, Reply
@@ -160,7 +160,7 @@ def _run(world: World, sources: list[Any], **fetch: Any) -> tuple[RefreshReport,
     return report, time.monotonic() - started
 
 
-def _by_name(report: RefreshReport) -> dict[str, SourceReport]:
+def _by_name(report: RefreshReport) -> dict[str, SourceRefreshReport]:
     return {s.name: s for s in report.sources}
 
 

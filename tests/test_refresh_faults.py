@@ -19,7 +19,7 @@ import pytest
 from factcheck import FactChecker
 from factcheck.fetch import Fetcher, FetchConfig
 from factcheck.models import VerifiedItem
-from factcheck.refresh import MAX_RETRY_RUNS, RefreshReport, SourceReport, refresh
+from factcheck.refresh import MAX_RETRY_RUNS, RefreshReport, SourceRefreshReport, refresh
 from scrapers.generic import FeedSource
 from tests.fakes import HashEmbedder
 from tests.localserver import LocalServer, Reply
@@ -75,7 +75,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         w.checker.close()
 
 
-def _one(report: RefreshReport) -> SourceReport:
+def _one(report: RefreshReport) -> SourceRefreshReport:
     assert len(report.sources) == 1
     return report.sources[0]
 
