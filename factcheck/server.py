@@ -20,6 +20,7 @@ may be larger than ``max_body_bytes``.
 from __future__ import annotations
 
 import html
+import io
 import ipaddress
 import json
 import logging
@@ -28,6 +29,7 @@ import queue
 import re
 import socket
 import sqlite3
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -75,6 +77,9 @@ class ServeOptions:
     max_connections: int = 64  # open client connections; more are answered 503
     queue_timeout: float = 10.0  # seconds a request waits for a reader before 503
     idle_timeout: float = 30.0  # seconds a kept-alive connection may stay silent
+    request_timeout: float = 10.0  # seconds to receive a request line and headers, in all
+    min_body_rate: int = 100_000  # bytes/s a body must arrive at, on top of request_timeout
+    send_timeout: float = 30.0  # seconds to hand one whole reply to the client
     reload_interval: float = 5.0  # seconds between checks for a newer vector index
     query_cache: int = 1024  # query vectors kept: a viral message is asked about many times
     ui_lang: str | None = None  # language of "message" and "citation"; None: env, then locale
@@ -610,6 +615,73 @@ def _version() -> str:
 
 
 # -- HTTP transport -------------------------------------------------------------------------
+#
+# A thread per connection is cheap, but a connection slot is not: a client that sends its
+# request one byte at a time would otherwise hold a slot for as long as it likes. So each
+# connection says what it is doing (idle between requests, receiving one, or being answered),
+# a request must arrive whole within a deadline (not a timeout per read, which a byte every few
+# seconds would reset), and when every slot is taken a new connection pushes out the one that
+# has been idle or receiving the longest. Only connections being answered are never pushed out,
+# and those are bounded by the readers, so a newcomer is refused (503) only when the server is
+# truly busy working.
+
+IDLE, RECEIVING, WORKING, SHED = "idle", "receiving", "working", "shed"
+
+
+class _Connection:
+    """What one client connection is doing, for the deadline and for shedding."""
+
+    __slots__ = ("sock", "state", "since", "deadline")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.state = IDLE
+        self.since = time.monotonic()
+        self.deadline: float | None = None
+
+    def idle(self) -> None:
+        self.state, self.since, self.deadline = IDLE, time.monotonic(), None
+
+    def working(self) -> None:
+        self.state, self.deadline = WORKING, None
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Socket reads that share one deadline per request.
+
+    Waiting for a request may take ``idle_timeout``; from its first byte, the line and headers
+    must arrive within ``request_timeout``, and a body within that plus its length at
+    ``min_body_rate``. A peer that trickles bytes runs into the deadline, not past it.
+    """
+
+    def __init__(self, conn: _Connection, options: ServeOptions) -> None:
+        super().__init__()
+        self._conn = conn
+        self._options = options
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        conn = self._conn
+        if conn.deadline is None:
+            wait = self._options.idle_timeout
+        else:
+            wait = conn.deadline - time.monotonic()
+            if wait <= 0:
+                raise TimeoutError("the request did not arrive in time")
+        conn.sock.settimeout(wait)
+        got = conn.sock.recv_into(buffer)
+        if got and conn.state == IDLE:
+            now = time.monotonic()
+            conn.state, conn.since = RECEIVING, now
+            conn.deadline = now + self._options.request_timeout
+        return got
+
+    def allow_body(self, length: int) -> None:
+        """A body of ``length`` bytes follows: give it time by its size."""
+        if self._conn.deadline is not None:
+            self._conn.deadline += length / max(1, self._options.min_body_rate)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -620,8 +692,16 @@ class _Handler(BaseHTTPRequestHandler):
     server: "APIServer"
 
     def setup(self) -> None:
-        self.timeout = self.server.api.options.idle_timeout
+        options = self.server.api.options
+        self.timeout = options.idle_timeout
         super().setup()
+        self.conn = self.server.connection_of(self.request)
+        self._reader = _DeadlineReader(self.conn, options)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        super().handle_one_request()
+        self.conn.idle()
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
         self._answer(None)
@@ -644,6 +724,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(self.server.api.image_too_large(self.path))
             return self._send(413, _error(413, "body_too_large",
                                           f"the body is larger than {limit} bytes"))
+        self._reader.allow_body(length)
         self._answer(self.rfile.read(length))
 
     def _method_not_allowed(self) -> None:
@@ -652,6 +733,10 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _method_not_allowed  # noqa: N815
 
     def _answer(self, body: bytes | None) -> None:
+        if body is not None and len(body) < int(self.headers.get("Content-Length", "0")):
+            self.close_connection = True  # the client went away mid-body: nobody to answer
+            return
+        self.conn.working()
         self._reply(self.server.api.handle(
             self.command, self.path, body, self.headers.get("Content-Type", ""),
             self.headers.get("Accept", ""),
@@ -662,6 +747,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: bytes, content_type: str = JSON_TYPE,
               headers: tuple[tuple[str, str], ...] = ()) -> None:
+        self.conn.working()
+        self.connection.settimeout(self.server.api.options.send_timeout)  # for the whole reply
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
@@ -696,7 +783,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class APIServer(ThreadingHTTPServer):
-    """A thread per connection, with the number of open connections capped."""
+    """A thread per connection; open connections capped, the slowest pushed out first."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -704,8 +791,9 @@ class APIServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], api: FactcheckAPI) -> None:
         self.api = api
-        self._active = 0
-        self._active_lock = threading.Lock()
+        self._connections: dict[int, _Connection] = {}
+        self._connections_lock = threading.Lock()
+        self.shed = 0  # connections pushed out to make room, since start
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
@@ -716,12 +804,31 @@ class APIServer(ThreadingHTTPServer):
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}"
 
+    def connection_of(self, sock: socket.socket) -> _Connection:
+        with self._connections_lock:
+            return self._connections[id(sock)]
+
     def process_request(self, request: Any, client_address: Any) -> None:
-        with self._active_lock:
-            full = self._active >= self.api.options.max_connections
+        victim: _Connection | None = None
+        with self._connections_lock:
+            if len(self._connections) >= self.api.options.max_connections:
+                waiting = [c for c in self._connections.values() if c.state in (IDLE, RECEIVING)]
+                if waiting:
+                    victim = min(waiting, key=lambda c: c.since)
+                    victim.state = SHED
+                    del self._connections[id(victim.sock)]
+            full = len(self._connections) >= self.api.options.max_connections
             if not full:
-                self._active += 1
+                self._connections[id(request)] = _Connection(request)
+        if victim is not None:
+            self.shed += 1
+            try:  # its thread wakes up to an end of file and closes the socket itself
+                victim.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if full:
+            log.info("%s refused: all %d connections are being answered", client_address[0],
+                     self.api.options.max_connections)
             try:
                 body = _error(503, "busy", "too many open connections; try again shortly")
                 request.sendall(
@@ -739,8 +846,17 @@ class APIServer(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            with self._active_lock:
-                self._active -= 1
+            with self._connections_lock:
+                self._connections.pop(id(request), None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is one line in the log; anything else is a real fault."""
+        exc = sys.exc_info()[1]
+        host = client_address[0] if client_address else "?"
+        if isinstance(exc, OSError):
+            log.info("%s dropped: %s", host, exc.strerror or type(exc).__name__)
+        else:
+            log.error("unexpected error while serving %s", host, exc_info=exc)
 
 
 def make_server(

@@ -194,32 +194,6 @@ def test_concurrent_clients(server: APIServer) -> None:
     assert server.api._created <= server.api.options.workers
 
 
-def test_connection_cap(sample_checker: FactChecker) -> None:
-    srv = _start(sample_checker, ServeOptions(max_connections=2, workers=2))
-    host, port = srv.server_address[:2]
-    held = []
-    try:
-        for _ in range(2):
-            sock = socket.create_connection((host, port), timeout=5)
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")  # kept alive, still counted
-            held.append(sock)
-        assert _raw(srv, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 503")
-        held.pop().close()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            raw = _raw(srv, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            if raw.startswith(b"HTTP/1.1 200"):
-                break
-            time.sleep(0.05)
-        assert raw.startswith(b"HTTP/1.1 200")
-    finally:
-        for sock in held:
-            sock.close()
-        srv.shutdown()
-        srv.server_close()
-
-
 def test_follows_a_refresh_by_another_process(server: APIServer, client: httpx.Client,
                                               sample_index: Path) -> None:
     assert client.get("/health").json()["vectors"] == 5
