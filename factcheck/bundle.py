@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import sqlite3
 import tarfile
 import tempfile
 import zlib
@@ -44,7 +43,7 @@ from .errors import (
     BundleCorrupt, BundleInvalid, FetchError, IndexCorrupt, InvalidInput, ModelMismatch,
     RefreshLocked, UnsafeURL,
 )
-from .store import DB_NAME, SCHEMA_VERSION, Store
+from .store import DB_NAME, SCHEMA_VERSION, Store, drop_sidecars
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +125,7 @@ def create_bundle(index_dir: str | Path, dest: str | Path) -> BundleInfo:
     store = Store.open(index_dir)
     work = Path(tempfile.mkdtemp(prefix=".bundle-", dir=dest.parent))
     try:
-        db_copy = work / DB_NAME
-        target = sqlite3.connect(str(db_copy))
-        try:
-            store.conn.backup(target)  # a consistent snapshot, even mid-refresh in WAL mode
-            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        finally:
-            target.close()
+        store.snapshot_to(work / DB_NAME)  # consistent even mid-refresh; one self-contained file
     finally:
         store.close()
     try:
@@ -154,7 +147,7 @@ def create_bundle(index_dir: str | Path, dest: str | Path) -> BundleInfo:
             )
         finally:
             copy.close()
-        _drop_sidecars(work)
+        drop_sidecars(work)
         names = [DB_NAME, INDEX_NAME]
         if (index_dir / DOMAINS).is_file():
             shutil.copyfile(index_dir / DOMAINS, work / DOMAINS)
@@ -504,7 +497,7 @@ def _verify(staged: Path, info: BundleInfo, digests: dict[str, str], where: str)
     except IndexCorrupt as exc:
         raise BundleCorrupt(f"{where}: the bundled database is unreadable ({exc})") from exc
     try:
-        check = store.conn.execute("PRAGMA quick_check").fetchone()[0]
+        check = store.quick_check()
         if check != "ok":
             raise BundleCorrupt(f"{where}: the bundled database is damaged ({check})")
         if store.get_meta("model") != info.model or store.count() != info.items:
@@ -512,7 +505,7 @@ def _verify(staged: Path, info: BundleInfo, digests: dict[str, str], where: str)
         vectors_version = store.vectors_version
     finally:
         store.close()
-    _drop_sidecars(staged)
+    drop_sidecars(staged)
     try:
         index = FaissIndex.load(staged / INDEX_NAME)
     except IndexCorrupt as exc:
@@ -587,14 +580,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _drop_sidecars(directory: Path) -> None:
-    """Opening a store in WAL mode leaves -wal/-shm files; a closed store does not need them."""
-    conn = sqlite3.connect(str(directory / DB_NAME))
-    try:
-        conn.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        conn.close()
-    for suffix in ("-wal", "-shm"):
-        (directory / f"{DB_NAME}{suffix}").unlink(missing_ok=True)

@@ -38,15 +38,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timezone
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from protego import Protego
 
-from .dates import utc_now
 from .errors import FetchError, RobotsDisallowed
 from .urls import is_http_url
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -223,28 +225,20 @@ class StoreValidators:
     ``read_only`` is for dry runs, which must leave the index exactly as they found it.
     """
 
-    def __init__(self, store: Any, *, read_only: bool = False) -> None:
+    def __init__(self, store: "Store", *, read_only: bool = False) -> None:
         self._store = store
         self._read_only = read_only
 
     def get(self, url: str) -> Validators | None:
-        row = self._store.conn.execute(
-            "SELECT etag, last_modified, content_hash FROM http_cache WHERE url = ?", (url,)
-        ).fetchone()
-        return Validators(row[0], row[1], row[2]) if row else None
+        known = self._store.http_validators(url)
+        return Validators(*known) if known else None
 
     def put(self, url: str, validators: Validators) -> None:
         if self._read_only:
             return
-        now = utc_now()
-        with self._store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO http_cache(url, etag, last_modified, content_hash, checked_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
-                "last_modified = excluded.last_modified, content_hash = excluded.content_hash, "
-                "checked_at = excluded.checked_at",
-                (url, validators.etag, validators.last_modified, validators.content_hash, now),
-            )
+        self._store.put_http_validators(
+            url, validators.etag, validators.last_modified, validators.content_hash
+        )
 
 
 @dataclass

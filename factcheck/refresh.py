@@ -496,8 +496,7 @@ class _SourceRun:
     # -- state that outlives a run --------------------------------------------------------
 
     def _item_id(self, url: str) -> int | None:
-        row = self.store.conn.execute("SELECT id FROM items WHERE url = ?", (url,)).fetchone()
-        return int(row[0]) if row else None
+        return self.store.item_id(url)
 
     def _begin_walk(self) -> int:
         """The highest item id known before the oldest unfinished walk of this source began."""
@@ -507,48 +506,33 @@ class _SourceRun:
             log.warning("%s: an earlier walk did not finish; walking past the items it stored",
                         self.name)
             return int(marker)
-        top = int(self.store.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0])
+        top = self.store.max_item_id()
         if not self.dry_run:
             self.store.set_meta(key, str(top))
         return top
 
     def _end_walk(self) -> None:
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM meta WHERE key = ?", (UNFINISHED_KEY + self.name,))
+        self.store.delete_meta(UNFINISHED_KEY + self.name)
 
     def _queue_retry(self, url: str, error: str) -> None:
         if self.dry_run:
             return
-        now = utc_now()
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO refresh_retry(source, url, attempts, last_error, first_failed, "
-                "last_failed) VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(source, url) DO UPDATE SET "
-                "attempts = refresh_retry.attempts + 1, last_error = excluded.last_error, "
-                "last_failed = excluded.last_failed",
-                (self.name, url, error, now, now),
-            )
-            row = conn.execute("SELECT attempts FROM refresh_retry WHERE source = ? AND url = ?",
-                               (self.name, url)).fetchone()
-        if row and int(row[0]) >= MAX_RETRY_RUNS:
-            log.warning("%s: giving up on %s after %d failed runs", self.name, url, int(row[0]))
+        attempts = self.store.queue_retry(self.name, url, error)
+        if attempts >= MAX_RETRY_RUNS:
+            log.warning("%s: giving up on %s after %d failed runs", self.name, url, attempts)
 
     def _retried_ok(self, url: str) -> None:
         if self.dry_run:
             return
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM refresh_retry WHERE source = ? AND url = ?", (self.name, url))
+        self.store.drop_retry(self.name, url)
 
     async def _retry_queued(self) -> None:
         """Ask again for pages that failed for a passing reason in earlier runs."""
-        rows = self.store.conn.execute(
-            "SELECT url FROM refresh_retry WHERE source = ? AND attempts < ? ORDER BY first_failed "
-            "LIMIT ?", (self.name, MAX_RETRY_RUNS, MAX_RETRIES_PER_RUN),
-        ).fetchall()
+        urls = self.store.queued_retries(self.name, MAX_RETRY_RUNS, MAX_RETRIES_PER_RUN)
         from scrapers.base import Link
 
         self._doing = "retrying queued pages"
-        for (url,) in rows:
+        for url in urls:
             if url in self.seen:
                 continue  # the walk already asked for it in this run
             self.seen.add(url)
@@ -576,12 +560,10 @@ def _health(report: SourceRefreshReport, discovery_failed: bool, attempted: int)
 def _would_upsert(checker: "FactChecker", items: list[VerifiedItem]) -> tuple[int, int, int]:
     new = updated = unchanged = 0
     for item in items:
-        row = checker.store.conn.execute(
-            "SELECT content_hash FROM items WHERE url = ?", (canonical_url(item.url),)
-        ).fetchone()
-        if row is None:
+        stored = checker.store.stored_content_hash(item.url)
+        if stored is None:
             new += 1
-        elif row[0] == item.content_hash():
+        elif stored == item.content_hash():
             unchanged += 1
         else:
             updated += 1
@@ -589,22 +571,7 @@ def _would_upsert(checker: "FactChecker", items: list[VerifiedItem]) -> tuple[in
 
 
 def _record_state(checker: "FactChecker", name: str, report: SourceRefreshReport) -> None:
-    now = utc_now()
-    store = checker.store
-    with store.transaction() as conn:
-        row = conn.execute("SELECT failures, last_success FROM source_state WHERE name = ?", (name,)).fetchone()
-        failures = (int(row[0] or 0) if row else 0) + 1 if report.health == "unhealthy" else 0
-        last_success = now if report.health != "unhealthy" else (row[1] if row else None)
-        items = int(conn.execute("SELECT count(*) FROM items WHERE source = ?", (name,)).fetchone()[0])
-        last_error = report.errors[-1] if report.errors else None
-        conn.execute(
-            "INSERT INTO source_state(name, last_success, last_error, last_error_at, last_run, items, "
-            "failures, health) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-            "last_success = excluded.last_success, "
-            "last_error = COALESCE(excluded.last_error, source_state.last_error), "
-            "last_error_at = COALESCE(excluded.last_error_at, source_state.last_error_at), "
-            "last_run = excluded.last_run, items = excluded.items, failures = excluded.failures, "
-            "health = excluded.health",
-            (name, last_success, last_error, now if last_error else None, now, items, failures,
-             report.health),
-        )
+    checker.store.record_source_run(
+        name, health=report.health, succeeded=report.health != "unhealthy",
+        error=report.errors[-1] if report.errors else None,
+    )

@@ -309,17 +309,8 @@ class SourceStatus:
 
 def source_status(checker: "FactChecker", config: SourcesConfig | None = None) -> list[SourceStatus]:
     """Health of every registered source (and of any source with items or state in the index)."""
-    conn = checker.store.conn
-    counts = {
-        row[0]: (int(row[1]), row[2])
-        for row in conn.execute("SELECT source, count(*), max(published) FROM items GROUP BY source")
-    }
-    states = {
-        row[0]: row for row in conn.execute(
-            "SELECT name, last_success, last_error, last_error_at, last_run, items, failures, health "
-            "FROM source_state"
-        )
-    }
+    counts = checker.store.source_items()
+    states = checker.store.source_states()
     infos = {info.name: info for info in list_sources(config)}
     names = list(infos) + sorted((set(states) | set(counts)) - set(infos))
     result = []
@@ -330,10 +321,12 @@ def source_status(checker: "FactChecker", config: SourcesConfig | None = None) -
         result.append(SourceStatus(
             name=name, publisher=info.publisher if info else "", enabled=info.enabled if info else False,
             items=items, newest=newest,
-            last_run=state[4] if state else None, last_success=state[1] if state else None,
-            last_error=state[2] if state else None, last_error_at=state[3] if state else None,
-            failures=int(state[6] or 0) if state else 0,
-            health=(state[7] or "unknown") if state else "never run",
+            last_run=state.last_run if state else None,
+            last_success=state.last_success if state else None,
+            last_error=state.last_error if state else None,
+            last_error_at=state.last_error_at if state else None,
+            failures=state.failures if state else 0,
+            health=(state.health or "unknown") if state else "never run",
         ))
     return result
 

@@ -340,6 +340,48 @@ class UpsertReport:
         return self
 
 
+@dataclass(frozen=True)
+class SourceState:
+    """How a source's refreshes went, as the last one left it (a row of ``source_state``)."""
+
+    name: str
+    last_success: str | None
+    last_error: str | None
+    last_error_at: str | None
+    last_run: str | None
+    items: int  # the source's stored items when its last run ended
+    failures: int  # unhealthy runs in a row; a healthy one resets it
+    health: str | None
+
+
+def _like(value: str) -> str:
+    """``value`` as a literal inside a ``LIKE ... ESCAPE '\\'`` pattern."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+#: The host of an item's (canonical) URL, in SQL: what lies between ``://`` and the next ``/``.
+_URL_HOST = (
+    "substr(url, instr(url, '://') + 3, "
+    "instr(substr(url, instr(url, '://') + 3) || '/', '/') - 1)"
+)
+
+
+def drop_sidecars(directory: Path) -> None:
+    """Fold the WAL of the closed store in ``directory`` into its ``items.db`` and delete the
+    ``-wal`` and ``-shm`` files: a bundle ships, and checks, one self-contained file.
+
+    A plain connection, not :meth:`Store.open`: the file is already closed and verified, and
+    nothing but its journal mode is touched.
+    """
+    conn = sqlite3.connect(str(directory / DB_NAME))
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
+    for suffix in ("-wal", "-shm"):
+        (directory / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+
+
 #: What can drive a terminal or reorder what it shows: C0 and C1 controls and DEL (ESC starts
 #: the sequences that clear a screen or write the clipboard, OSC 52), line and paragraph
 #: separators, and the bidi embeddings, overrides, isolates and marks.
@@ -517,6 +559,29 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def quick_check(self) -> str:
+        """The first line of SQLite's full ``PRAGMA quick_check``: ``"ok"`` when sound.
+
+        Unlike :meth:`verify` it raises nothing for a damaged structure, so that a caller
+        checking a file it did not make (a downloaded bundle) can word the failure its own
+        way; a damaged page the check cannot read still raises :class:`IndexCorrupt`.
+        """
+        return str(self.conn.execute("PRAGMA quick_check").fetchone()[0])
+
+    def snapshot_to(self, path: Path) -> None:
+        """Copy the whole database into a new file at ``path`` in rollback-journal mode.
+
+        SQLite's online backup reads one consistent state, even while a refresh writes in WAL
+        mode, and the copy is one self-contained file (no ``-wal`` to ship beside it). Only
+        ``path`` is written: the store itself is read, never changed.
+        """
+        target = sqlite3.connect(str(path))
+        try:
+            self.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+
     # -- transactions -------------------------------------------------------------------
 
     @contextmanager
@@ -596,6 +661,11 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    def delete_meta(self, key: str) -> None:
+        """Forget ``key``; a marker that is absent says as much as a value would (a finished walk)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     # -- items --------------------------------------------------------------------------
 
@@ -710,6 +780,34 @@ class Store:
         ).fetchone()
         return self._item_from_row(row) if row else None
 
+    def item_id(self, key: str) -> int | None:
+        """The id of the item stored under the canonical URL ``key``, without reading the item.
+
+        ``key`` is taken as it is: a refresh has canonicalised every link once already and asks
+        this for each of them.
+        """
+        row = self.conn.execute("SELECT id FROM items WHERE url = ?", (key,)).fetchone()
+        return int(row[0]) if row else None
+
+    def max_item_id(self) -> int:
+        """The highest item id, 0 for an empty store.
+
+        Ids only grow, so this marks what was stored before a moment: items with higher ids
+        came after it (an unfinished refresh walk uses it to walk past what it stored).
+        """
+        return int(self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0])
+
+    def stored_content_hash(self, url: str) -> str | None:
+        """The content hash stored for the item at ``url`` (any spelling), ``None`` when unknown.
+
+        Enough to tell what an upsert would do (new, updated, unchanged) without doing it: a
+        dry run must not write.
+        """
+        row = self.conn.execute(
+            "SELECT content_hash FROM items WHERE url = ?", (canonical_url(url),)
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def iter_items(self, batch: int = 1000) -> Iterator[tuple[int, VerifiedItem]]:
         last = 0
         while True:
@@ -797,6 +895,162 @@ class Store:
             )
             out.update((str(t), int(d)) for t, d in rows)
         return out
+
+    def ids_on_domain(self, domain: str, limit: int) -> tuple[int, list[int]]:
+        """How many items were published on ``domain`` or its subdomains, and the ids of the
+        ``limit`` most recently published, newest first.
+
+        Matched on the host of the stored URL, so ``example.com`` finds ``www.example.com`` and
+        ``news.example.com`` but not ``badexample.com``.
+        """
+        where = f"({_URL_HOST} = ? OR {_URL_HOST} LIKE ? ESCAPE '\\')"
+        args = [domain, f"%.{_like(domain)}"]
+        count = int(
+            self.conn.execute(f"SELECT count(*) FROM items WHERE {where}", args).fetchone()[0]
+        )
+        rows = self.conn.execute(
+            f"SELECT id FROM items WHERE {where} ORDER BY published DESC LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        return count, [int(r[0]) for r in rows]
+
+    def ids_containing(self, needle: str, limit: int, *, full_text: bool) -> list[int]:
+        """Ids of items that may contain ``needle``: in ``extra`` (where links are kept, as the
+        text of a page drops them) and, with ``full_text``, as a phrase of the full-text index.
+
+        At most ``limit`` from each, first seen first: candidates for a caller that then reads
+        the items and decides, so a false candidate costs only a read.
+        """
+        ids: dict[int, None] = {}
+        rows = self.conn.execute(
+            "SELECT id FROM items WHERE extra LIKE ? ESCAPE '\\' LIMIT ?",
+            (f"%{_like(needle)}%", limit),
+        ).fetchall()
+        ids.update((int(r[0]), None) for r in rows)
+        phrase = index_text(needle)
+        if full_text and phrase:
+            rows = self.conn.execute(
+                "SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?",
+                (f'"{phrase}"', limit),
+            ).fetchall()
+            ids.update((int(r[0]), None) for r in rows)
+        return list(ids)
+
+    # -- refresh state ------------------------------------------------------------------
+
+    def queue_retry(self, source: str, url: str, error: str) -> int:
+        """Queue ``url`` of ``source`` to be asked for again by later refreshes; its failed runs.
+
+        A page that failed for a passing reason would otherwise be lost once newer articles
+        push it below where an incremental walk stops. The count lets the caller give up.
+        """
+        now = utc_now()
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO refresh_retry(source, url, attempts, last_error, first_failed, "
+                "last_failed) VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(source, url) DO UPDATE SET "
+                "attempts = refresh_retry.attempts + 1, last_error = excluded.last_error, "
+                "last_failed = excluded.last_failed",
+                (source, url, error, now, now),
+            )
+            row = conn.execute("SELECT attempts FROM refresh_retry WHERE source = ? AND url = ?",
+                               (source, url)).fetchone()
+        return int(row[0]) if row else 0
+
+    def drop_retry(self, source: str, url: str) -> None:
+        """Take ``url`` off ``source``'s retry queue: it was fetched, or stored another way."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM refresh_retry WHERE source = ? AND url = ?", (source, url))
+
+    def queued_retries(self, source: str, max_attempts: int, limit: int) -> list[str]:
+        """URLs queued for ``source`` that failed in fewer than ``max_attempts`` runs, oldest
+        failure first, at most ``limit``: the oldest are the likeliest to be lost next."""
+        rows = self.conn.execute(
+            "SELECT url FROM refresh_retry WHERE source = ? AND attempts < ? ORDER BY first_failed "
+            "LIMIT ?", (source, max_attempts, limit),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def record_source_run(
+        self, name: str, *, health: str, succeeded: bool, error: str | None,
+    ) -> None:
+        """Record how a refresh of source ``name`` ended, for ``factcheck sources``.
+
+        A run that did not succeed adds one to the failures in a row and keeps the time of the
+        last success; one that did resets the count. A run without ``error`` keeps the last
+        error seen, so the state still says why the source last failed. Read and written in
+        one transaction: two refreshes must not lose each other's count.
+        """
+        now = utc_now()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT failures, last_success FROM source_state WHERE name = ?",
+                               (name,)).fetchone()
+            failures = 0 if succeeded else (int(row[0] or 0) if row else 0) + 1
+            last_success = now if succeeded else (row[1] if row else None)
+            items = int(conn.execute("SELECT count(*) FROM items WHERE source = ?",
+                                     (name,)).fetchone()[0])
+            conn.execute(
+                "INSERT INTO source_state(name, last_success, last_error, last_error_at, last_run, "
+                "items, failures, health) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO "
+                "UPDATE SET last_success = excluded.last_success, "
+                "last_error = COALESCE(excluded.last_error, source_state.last_error), "
+                "last_error_at = COALESCE(excluded.last_error_at, source_state.last_error_at), "
+                "last_run = excluded.last_run, items = excluded.items, "
+                "failures = excluded.failures, health = excluded.health",
+                (name, last_success, error, now if error else None, now, items, failures, health),
+            )
+
+    def source_states(self) -> dict[str, SourceState]:
+        """The recorded state of every source that was ever refreshed into this store."""
+        rows = self.conn.execute(
+            "SELECT name, last_success, last_error, last_error_at, last_run, items, failures, "
+            "health FROM source_state"
+        )
+        return {
+            str(r[0]): SourceState(
+                name=str(r[0]), last_success=r[1], last_error=r[2], last_error_at=r[3],
+                last_run=r[4], items=int(r[5] or 0), failures=int(r[6] or 0), health=r[7],
+            )
+            for r in rows
+        }
+
+    def source_items(self) -> dict[str, tuple[int, str | None]]:
+        """Items per source name as stored now, with the newest publication date among them.
+
+        Counted from the items, not from :meth:`source_states`: imported items have a source
+        that never ran a refresh.
+        """
+        rows = self.conn.execute(
+            "SELECT source, count(*), max(published) FROM items GROUP BY source"
+        )
+        return {str(r[0]): (int(r[1]), r[2]) for r in rows}
+
+    # -- HTTP validators ----------------------------------------------------------------
+
+    def http_validators(self, url: str) -> tuple[str | None, str | None, str | None] | None:
+        """The ``(etag, last_modified, content_hash)`` last seen for ``url``, or ``None``.
+
+        Kept in the index rather than beside it, so a conditional GET of the next refresh, on
+        this machine or from a bundle installed elsewhere, can skip an unchanged page.
+        """
+        row = self.conn.execute(
+            "SELECT etag, last_modified, content_hash FROM http_cache WHERE url = ?", (url,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def put_http_validators(
+        self, url: str, etag: str | None, last_modified: str | None, content_hash: str | None,
+    ) -> None:
+        """Remember what ``url`` answered with now, replacing what was known about it."""
+        now = utc_now()
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO http_cache(url, etag, last_modified, content_hash, checked_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified, content_hash = excluded.content_hash, "
+                "checked_at = excluded.checked_at",
+                (url, etag, last_modified, content_hash, now),
+            )
 
     # -- vectors ------------------------------------------------------------------------
 

@@ -36,11 +36,11 @@ from publicsuffixlist import PublicSuffixList
 
 from .errors import InvalidInput, UnsafeURL
 from .models import VerifiedItem
-from .text import index_text
 from .urls import canonical_url
 
 if TYPE_CHECKING:
     from .api import FactChecker
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -871,23 +871,9 @@ def _search_index(report: SourceReport, checker: "FactChecker", examples: int) -
     quoted = {ref.item.url for ref in report.quoted_in}
 
     domain = report.domain
-    host = (
-        "substr(url, instr(url, '://') + 3, "
-        "instr(substr(url, instr(url, '://') + 3) || '/', '/') - 1)"
-    )
-    where = f"({host} = ? OR {host} LIKE ? ESCAPE '\\')"
-    args = [domain, f"%.{_like(domain)}"]
-    conn = store.conn
-    report.domain_items = int(
-        conn.execute(f"SELECT count(*) FROM items WHERE {where}", args).fetchone()[0]
-    )
-    rows = conn.execute(
-        f"SELECT id FROM items WHERE {where} ORDER BY published DESC LIMIT ?",
-        (*args, examples),
-    ).fetchall()
-    found = store.get_items([int(r[0]) for r in rows])
-    report.domain_examples = [ItemRef(found[int(r[0])], "published") for r in rows
-                              if int(r[0]) in found]
+    report.domain_items, newest = store.ids_on_domain(domain, examples)
+    found = store.get_items(newest)
+    report.domain_examples = [ItemRef(found[i], "published") for i in newest if i in found]
 
     mention = re.compile(
         r"(?<![\w-])(?:[\w-]+\.)*" + re.escape(domain) + r"(?![\w-])(?!\.[a-z])", re.IGNORECASE
@@ -901,22 +887,10 @@ def _search_index(report: SourceReport, checker: "FactChecker", examples: int) -
                 report.mention_examples.append(ItemRef(candidate, "mention"))
 
 
-def _candidates(store: Any, needle: str, *, with_fts: bool) -> Iterator[VerifiedItem]:
+def _candidates(store: "Store", needle: str, *, with_fts: bool) -> Iterator[VerifiedItem]:
     """Items that may contain ``needle``: links kept in ``extra``, or the words of the text."""
-    ids: dict[int, None] = {}
-    rows = store.conn.execute(
-        "SELECT id FROM items WHERE extra LIKE ? ESCAPE '\\' LIMIT ?",
-        (f"%{_like(needle)}%", SCAN_LIMIT),
-    ).fetchall()
-    ids.update((int(r[0]), None) for r in rows)
-    phrase = index_text(needle)
-    if with_fts and phrase:
-        rows = store.conn.execute(
-            "SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?",
-            (f'"{phrase}"', SCAN_LIMIT),
-        ).fetchall()
-        ids.update((int(r[0]), None) for r in rows)
-    items = store.get_items(list(ids))
+    ids = store.ids_containing(needle, SCAN_LIMIT, full_text=with_fts)
+    items = store.get_items(ids)
     for item_id in ids:
         if item_id in items:
             yield items[item_id]
@@ -980,7 +954,3 @@ def _host_of(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
-
-
-def _like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
