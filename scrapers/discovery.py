@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import feedparser
@@ -187,6 +187,37 @@ async def paged_listing(
             yield link
 
 
+# -- paged JSON APIs -------------------------------------------------------------------
+
+
+async def paged_records(
+    source: SiteSource, fetch_page: Callable[[int], Awaitable["Response"]],
+    records_of: Callable[[Any], Any], *, what: str, not_a_list: str, empty: str,
+    first_page: int = 1, is_last: Callable[[Any, int, list[Any]], bool] | None = None,
+) -> AsyncIterator[tuple["Response", Any]]:
+    """Each record of a paged JSON API, with the response it came in, newest page first.
+
+    One walk for every API (komdigi, MAFINDO, WordPress REST): page numbers from
+    ``first_page`` up to ``max_pages``; an answer that is not a list of records is drift on any
+    page, an empty *first* page is drift too (a live archive is never empty), an empty later
+    page or ``is_last(payload, page, records)`` ends the walk.
+    """
+    for page in range(first_page, first_page + source.max_pages):
+        response = await fetch_page(page)
+        payload = source.json_of(response, what)
+        records = records_of(payload)
+        if not isinstance(records, list):
+            raise source.drift(not_a_list, response.url)
+        if not records:
+            if page == first_page:
+                raise source.drift(empty, response.url)
+            return
+        for record in records:
+            yield response, record
+        if is_last is not None and is_last(payload, page, records):
+            return
+
+
 # -- WordPress REST ---------------------------------------------------------------------
 
 
@@ -195,21 +226,19 @@ async def wp_rest_links(
     to_item: Callable[[dict[str, Any], str], VerifiedItem | None], *, per_page: int = 50,
 ) -> AsyncIterator[Link]:
     """Posts from ``/wp-json/wp/v2/posts`` newest first; each post becomes a whole item."""
-    for page in range(1, source.max_pages + 1):
-        sep = "&" if "?" in api_url else "?"
-        response = await fetcher.get(f"{api_url}{sep}per_page={per_page}&page={page}&orderby=date&order=desc")
-        posts = source.json_of(response, "WordPress REST")
-        if not isinstance(posts, list):
-            raise source.drift("WordPress REST answer is not a list of posts", response.url)
-        if not posts:
-            if page == 1:
-                raise source.drift("WordPress REST lists no posts", response.url)
-            return
-        for post in posts:
-            href = post.get("link") if isinstance(post, dict) else None
-            if not href or not isinstance(href, str):
-                continue
-            link = source.rebase(str(href), response.url)
-            yield Link(link, published=parse_date(post.get("date")), item=to_item(post, link))
-        if len(posts) < per_page:
-            return
+    sep = "&" if "?" in api_url else "?"
+
+    def fetch(page: int) -> Awaitable["Response"]:
+        return fetcher.get(f"{api_url}{sep}per_page={per_page}&page={page}&orderby=date&order=desc")
+
+    async for response, post in paged_records(
+        source, fetch, lambda posts: posts, what="WordPress REST",
+        not_a_list="WordPress REST answer is not a list of posts",
+        empty="WordPress REST lists no posts",
+        is_last=lambda _payload, _page, posts: len(posts) < per_page,
+    ):
+        href = post.get("link") if isinstance(post, dict) else None
+        if not href or not isinstance(href, str):
+            continue
+        link = source.rebase(str(href), response.url)
+        yield Link(link, published=parse_date(post.get("date")), item=to_item(post, link))

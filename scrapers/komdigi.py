@@ -9,13 +9,14 @@ the title, slug, date and body, so no article page is fetched. Titles carry ``[H
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from factcheck.models import Verdict
 from factcheck.verdicts import label_from_title, strip_label
 
 from .base import Link, SiteSource
+from .discovery import paged_records
 from .extract import clean, first_date, meta, paragraphs, soup, text_of, trafilatura_doc
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,25 +51,27 @@ class Komdigi(SiteSource):
     async def discover(self, fetcher: "Fetcher") -> AsyncIterator[Link]:
         headers = {"Referer": self.url("/berita/berita-hoaks"), "Origin": self.base_url,
                    "Accept": "application/json"}
-        for page in range(1, self.max_pages + 1):
-            response = await fetcher.get(f"{self._api()}?perPage={int(self.per_page)}&page={page}",
-                                         headers=headers)
-            payload = self.json_of(response, "hoax endpoint")
+
+        def fetch(page: int) -> Awaitable["Response"]:
+            return fetcher.get(f"{self._api()}?perPage={int(self.per_page)}&page={page}",
+                               headers=headers)
+
+        def records_of(payload: Any) -> Any:
             body = payload.get("response", payload) if isinstance(payload, dict) else None
-            records = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(records, list):
-                raise self.drift("hoax endpoint answer has no data list", response.url)
-            if not records:
-                if page == 1:
-                    raise self.drift("hoax endpoint lists no reports", response.url)
-                return
-            for record in records:
-                item = self.record_item(record)
-                if item is not None:
-                    yield Link(item.url, published=item.published, title=item.title, item=item)
-            last = body.get("last_page")
-            if isinstance(last, int) and page >= last:
-                return
+            return body.get("data") if isinstance(body, dict) else None
+
+        def is_last(payload: Any, page: int, _records: list[Any]) -> bool:
+            last = payload.get("response", payload).get("last_page")
+            return isinstance(last, int) and page >= last
+
+        async for _response, record in paged_records(
+            self, fetch, records_of, what="hoax endpoint",
+            not_a_list="hoax endpoint answer has no data list",
+            empty="hoax endpoint lists no reports", is_last=is_last,
+        ):
+            item = self.record_item(record)
+            if item is not None:
+                yield Link(item.url, published=item.published, title=item.title, item=item)
 
     def record_item(self, record: dict[str, Any]) -> "VerifiedItem | None":
         """One JSON record as an item; records without slug or title are skipped."""

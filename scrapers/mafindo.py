@@ -10,13 +10,14 @@ source is off by default and needs ``api_key``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from factcheck.errors import InvalidInput
 from factcheck.verdicts import label_from_title, strip_label
 
 from .base import Link, SiteSource
+from .discovery import paged_records
 from .extract import clean, first_date
 from .turnbackhoax import VERDICTS, parse_article
 
@@ -44,23 +45,25 @@ class MafindoApi(SiteSource):
     async def discover(self, fetcher: "Fetcher") -> AsyncIterator[Link]:
         if not self.api_key:
             raise InvalidInput(f"source {self.name} needs the option api_key (ask MAFINDO for one)")
-        for page in range(self.max_pages):
-            response = await fetcher.post(self.url("/api/antihoax/"), {
-                "key": str(self.api_key), "limit": str(self.per_page), "offset": str(page * self.per_page),
+
+        def fetch(page: int) -> Awaitable["Response"]:
+            return fetcher.post(self.url("/api/antihoax/"), {
+                "key": str(self.api_key), "limit": str(self.per_page),
+                "offset": str(page * int(self.per_page)),
             })
-            records = self.json_of(response, "API")
-            if isinstance(records, dict):
-                records = records.get("data", records.get("result"))
-            if not isinstance(records, list):
-                raise self.drift("API answer is not a list of records", response.url)
-            if not records:
-                if page == 0:
-                    raise self.drift("API returned no records", response.url)
-                return
-            for record in records:
-                item = self.record_item(record)
-                if item is not None:
-                    yield Link(item.url, published=item.published, title=item.title, item=item)
+
+        def records_of(payload: Any) -> Any:
+            if isinstance(payload, dict):
+                return payload.get("data", payload.get("result"))
+            return payload
+
+        async for _response, record in paged_records(
+            self, fetch, records_of, what="API", first_page=0,
+            not_a_list="API answer is not a list of records", empty="API returned no records",
+        ):
+            item = self.record_item(record)
+            if item is not None:
+                yield Link(item.url, published=item.published, title=item.title, item=item)
 
     def record_item(self, record: dict[str, Any]) -> "VerifiedItem | None":
         if not isinstance(record, dict):  # a list or a string in the data list: no record

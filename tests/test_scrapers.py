@@ -6,12 +6,13 @@ import asyncio
 import csv
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from factcheck.errors import InvalidInput, StructureChanged
-from factcheck.fetch import Fetcher, FetchConfig, Response
+from factcheck.fetch import FetchConfig, Fetcher, Response
 from factcheck.models import Verdict
 from factcheck.sources import SourcesConfig, get_sources, list_sources
 from scrapers.discovery import feed_entries, listing_links, parse_sitemap, sitemap_links
@@ -21,7 +22,7 @@ from scrapers.liputan6 import Liputan6CekFakta
 from scrapers.mafindo import MafindoApi
 from scrapers.tempo import TempoCekFakta
 from scrapers.turnbackhoax import _ARTICLE, TurnBackHoax, TurnBackHoaxLegacy, _card_dates
-from tests.localserver import LocalServer, Reply
+from tests.localserver import LocalServer, Logged, Reply
 from tests.sites import CONSTRUCTED, KOMDIGI, MEEDAN, SHARED_DATA, TBH, constructed
 
 needs_shared = pytest.mark.skipif(
@@ -193,6 +194,67 @@ def test_komdigi_endpoint_without_data_is_drift(local_server: LocalServer) -> No
                 pass
 
     with pytest.raises(StructureChanged, match="komdigi.*no data list"):
+        asyncio.run(go())
+
+
+def _komdigi_record(n: int) -> dict:
+    return {"title": f"[HOAKS] Klaim nomor {n}", "slug": f"klaim-{n}", "created_at": "2024-05-01",
+            "content": f"<p>Penjelasan klaim {n}.</p>"}
+
+
+def test_komdigi_walks_pages_until_the_last(local_server: LocalServer) -> None:
+    def page(request: Logged) -> Reply:
+        number = int(parse_qs(urlsplit(request.path).query)["page"][0])
+        records = [_komdigi_record(number * 10 + i) for i in range(2)]
+        return Reply(body=json.dumps({"response": {"data": records, "last_page": 2}}),
+                     content_type="application/json")
+
+    local_server.route("/api/v1/contents/category/berita-hoaks", page)
+
+    async def go() -> list:
+        async with Fetcher(FetchConfig(delay=0, backoff=0.01)) as fetcher:
+            return [link async for link in Komdigi(base_url=local_server.base).discover(fetcher)]
+
+    links = asyncio.run(go())
+    assert [link.item.title for link in links] == [f"Klaim nomor {n}" for n in (10, 11, 20, 21)]
+    pages = [parse_qs(urlsplit(r.path).query)["page"][0] for r in local_server.requests
+             if "berita-hoaks" in r.path]
+    assert pages == ["1", "2"]  # last_page said 2: page 3 is never asked for
+
+
+def test_mafindo_pages_by_offset_until_an_empty_page(local_server: LocalServer) -> None:
+    offsets: list[str] = []
+
+    def page(request: Logged) -> Reply:
+        offset = parse_qs(request.body.decode())["offset"][0]
+        offsets.append(offset)
+        records = [] if offset == "4" else [
+            {"id": 100 + int(offset) + i, "title": f"[SALAH] Klaim {int(offset) + i}",
+             "content": "isi"}
+            for i in range(2)]
+        return Reply(body=json.dumps(records), content_type="application/json")
+
+    local_server.route("/api/antihoax/", page)
+
+    async def go() -> list:
+        async with Fetcher(FetchConfig(delay=0, backoff=0.01)) as fetcher:
+            source = MafindoApi(base_url=local_server.base, api_key="k", per_page=2)
+            return [link async for link in source.discover(fetcher)]
+
+    links = asyncio.run(go())
+    assert offsets == ["0", "2", "4"]
+    assert [link.item.url.rsplit("/", 1)[1] for link in links] == ["100", "101", "102", "103"]
+
+
+def test_an_empty_first_page_of_an_api_is_drift(local_server: LocalServer) -> None:
+    local_server.route("/api/antihoax/", Reply(body="[]", content_type="application/json"))
+
+    async def go() -> None:
+        async with Fetcher(FetchConfig(delay=0, backoff=0.01)) as fetcher:
+            async for _ in MafindoApi(base_url=local_server.base, api_key="k").discover(fetcher):
+                pass
+
+    with pytest.raises(StructureChanged, match="API returned no records"):
         asyncio.run(go())
 
 
