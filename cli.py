@@ -27,13 +27,16 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from factcheck import FactChecker, FactcheckError, ImportFailed, IndexNotFound
+from factcheck import FactcheckError, ImportFailed, IndexNotFound
 from factcheck.i18n import UI_LANGUAGES, error_text, text, ui_language
 from factcheck.render import answer_lines, citation, clean, notice_text
+
+if TYPE_CHECKING:  # the library (numpy, FAISS, SQLite) loads only for commands that use it
+    from factcheck import FactChecker
 
 
 def _ui_lang() -> str:
@@ -69,6 +72,8 @@ def _open(ctx: click.Context, *, demo: bool = False, **kwargs: Any) -> FactCheck
 
         checker = open_demo()
     else:
+        from factcheck import FactChecker
+
         checker = FactChecker.open(ctx.obj["index"], **kwargs)
     ctx.call_on_close(checker.close)
     if checker.repaired:
