@@ -28,7 +28,6 @@ import os
 import queue
 import re
 import socket
-import sqlite3
 import sys
 import threading
 import time
@@ -40,7 +39,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
@@ -231,14 +230,8 @@ class FactcheckAPI:
             if self._created >= self.options.workers:
                 return None
             self._created += 1
-        try:
-            uri = f"file:{quote(str(self._path))}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
-                                   timeout=30)
-            store = Store(conn, self._path)
-        except sqlite3.Error:  # e.g. a read-only WAL without its -shm file: open normally
-            store = Store.open(self._path.parent)
-        return self._like_main(store)
+        # the store's own read-only open: damage is IndexCorrupt (503), never a raw sqlite3 error
+        return self._like_main(Store.open(self._path.parent, read_only=True))
 
     def _like_main(self, store: Store) -> FactChecker:
         """A reader that answers exactly as the opened checker (the demo notice included)."""

@@ -33,6 +33,25 @@ def _stop(server: APIServer) -> None:
     server.server_close()
 
 
+def _response(sock: socket.socket) -> bytes:
+    """One whole HTTP response from ``sock`` (headers and its Content-Length body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def _closed_within(sock: socket.socket, seconds: float) -> float | None:
     """Seconds until the server closed ``sock`` (its reply read and thrown away), or None."""
     start = time.monotonic()
@@ -92,7 +111,7 @@ def test_a_full_server_pushes_out_the_longest_waiting_connection(
         for _ in range(2):  # two kept-alive connections fill the server
             sock = socket.create_connection((host, port), timeout=5)
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            assert _response(sock).startswith(b"HTTP/1.1 200")
             held.append(sock)
             time.sleep(0.05)
         newcomer = http.client.HTTPConnection(host, port, timeout=5)
@@ -100,7 +119,7 @@ def test_a_full_server_pushes_out_the_longest_waiting_connection(
         assert newcomer.getresponse().status == 200  # room was made, no 503
         assert _closed_within(held[0], 2) is not None  # the one idle the longest went
         held[1].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert held[1].recv(65536).startswith(b"HTTP/1.1 200")  # the younger one stayed
+        assert _response(held[1]).startswith(b"HTTP/1.1 200")  # the younger one stayed
         assert server.shed == 1
         for sock in held:
             sock.close()
@@ -129,10 +148,10 @@ def test_503_only_when_every_connection_is_being_answered(sample_checker: FactCh
         time.sleep(0.3)  # both are now being answered
         with socket.create_connection((host, port), timeout=5) as third:
             third.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert third.recv(65536).startswith(b"HTTP/1.1 503")
+            assert _response(third).startswith(b"HTTP/1.1 503")
         release.set()
         for sock in busy:
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")  # none was pushed out
+            assert _response(sock).startswith(b"HTTP/1.1 200")  # none was pushed out
             sock.close()
     finally:
         release.set()
