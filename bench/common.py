@@ -186,6 +186,8 @@ class CachingEmbedder:
                  chunk: int = 256, verbose: bool = True) -> None:
         self.inner = inner or get_embedder(None)
         self.model_id = self.inner.model_id
+        # a model whose weights can change under one id (factcheck/tuned_e5.py) keys by content
+        self._key = getattr(self.inner, "cache_key", self.model_id)
         self.dim = self.inner.dim
         self.chunk = chunk
         self.verbose = verbose
@@ -213,7 +215,7 @@ class CachingEmbedder:
             part = unique[start:start + 500]
             rows = self._db.execute(
                 f"SELECT hash, v FROM vec WHERE model = ? AND kind = ? AND hash IN "
-                f"({','.join('?' * len(part))})", (self.model_id, kind, *part),
+                f"({','.join('?' * len(part))})", (self._key, kind, *part),
             )
             for h, blob in rows:
                 found[h] = np.frombuffer(blob, dtype="<f4")
@@ -238,7 +240,7 @@ class CachingEmbedder:
                 vectors = np.asarray(fn([t for _, t in part]), dtype="<f4")
                 self._db.executemany(
                     "INSERT OR REPLACE INTO vec VALUES (?, ?, ?, ?)",
-                    [(self.model_id, kind, h, v.tobytes()) for (h, _), v in zip(part, vectors)],
+                    [(self._key, kind, h, v.tobytes()) for (h, _), v in zip(part, vectors)],
                 )
                 self._db.commit()
                 for (h, _), v in zip(part, vectors):

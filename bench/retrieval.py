@@ -34,6 +34,7 @@ from common import (  # noqa: E402
 )
 
 from factcheck import FactChecker  # noqa: E402
+from factcheck.embedding import get_embedder  # noqa: E402
 from factcheck.lookup import FusionParams, hybrid_search  # noqa: E402
 
 MODES = ("keyword", "dense", "hybrid")
@@ -199,9 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embed-chars", type=int,
                     help="experiment: embed only the first N characters of each query (the "
                          "keyword side still sees the whole claim); check() itself uses 2000")
+    ap.add_argument("--model", help="embedder model id (default: the default model), e.g. "
+                                    "factcheck/e5-small-claims-v1")
     args = ap.parse_args(argv)
 
-    embedder = CachingEmbedder()
+    embedder = CachingEmbedder(get_embedder(args.model) if args.model else None)
     if args.embed_chars:
         embedder = _TruncatingEmbedder(embedder, args.embed_chars)
     default = FusionParams()

@@ -275,7 +275,13 @@ def export(model, args, info: dict, quiet: bool = False) -> dict:
 # -- evaluation (dense only, the engine) -------------------------------------------------------
 
 
-def dense_eval(embedder, sets=("turnbackhoax", "clef2020", "clef2022"), side: str = "test") -> dict:
+def dense_eval(embedder, sets=("turnbackhoax", "clef2020", "clef2022"), side: str = "test",
+               pool: dict[str, int] | None = None) -> dict:
+    """Dense-only MAP@5 / P@1 / Success@10 (exact cosine, engine vectors via the bench cache).
+
+    ``pool`` = {set: K}: rank only the union over the set's queries of their BM25 top-K items
+    (a cheaper stand-in for the whole corpus when embedding it all does not fit; the label
+    says so). Without it every item of the corpus is ranked, as bench/retrieval.py's dense mode."""
     from retrieval import metrics
 
     cache = CachingEmbedder(embedder, verbose=True)
@@ -283,20 +289,28 @@ def dense_eval(embedder, sets=("turnbackhoax", "clef2020", "clef2022"), side: st
     for name in sets:
         ds = LOADERS[name]()
         keys = [ds.key_of(it.url) for it in ds.items]
-        P = cache.embed_passages([it.embedding_text() for it in ds.items])
+        texts = [it.embedding_text() for it in ds.items]
         for part, queries in ds.splits.items():
             chosen = [q for q in queries
                       if (is_test if side == "test" else is_train)(name, part, q.qid)]
             if not chosen:
                 continue
+            k = (pool or {}).get(name)
+            if k:
+                bm = BM25(texts)
+                cand = sorted({i for q in chosen for i in bm.top(query_form(q.text), k)})
+            else:
+                cand = list(range(len(texts)))
+            P = cache.embed_passages([texts[i] for i in cand])
             Q = cache.embed_queries([query_form(q.text) for q in chosen])
             S = Q @ P.T
             runs = []
             for j, q in enumerate(chosen):
-                top = np.argpartition(-S[j], 10)[:10]
-                top = top[np.argsort(-S[j][top])]
-                runs.append(([keys[i] for i in top], q.relevant))
+                top = np.argsort(-S[j], kind="stable")[:10]
+                runs.append(([keys[cand[i]] for i in top], q.relevant))
             label = f"{name}/{'odd IDs' if name == 'turnbackhoax' else part}"
+            if k:
+                label += f" (BM25 top-{k} pool, {len(cand)} items)"
             out[label] = metrics(runs)
     return out
 
@@ -325,6 +339,9 @@ def main() -> None:
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--eval-sets", default="turnbackhoax,clef2020,clef2022")
+    ap.add_argument("--eval-pool", type=int, default=0,
+                    help="rank the CLEF dev queries' BM25 top-K union instead of the whole corpus")
     args = ap.parse_args()
 
     from factcheck.embedding import get_embedder
@@ -336,8 +353,10 @@ def main() -> None:
         meta = train(args)
     if args.no_eval:
         return
-    before = dense_eval(get_embedder(None))
-    after = dense_eval(tuned_e5.TunedE5Embedder(artefact=Path(args.out)))
+    sets = tuple(args.eval_sets.split(","))
+    pool = {n: args.eval_pool for n in ("clef2020", "clef2022")} if args.eval_pool else None
+    after = dense_eval(tuned_e5.TunedE5Embedder(artefact=Path(args.out)), sets, pool=pool)
+    before = dense_eval(get_embedder(None), sets, pool=pool)
     rows = []
     for label in before:
         b, a = before[label], after[label]

