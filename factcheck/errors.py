@@ -47,6 +47,12 @@ class IndexCorrupt(FactcheckError):
     exit_code = 5
 
 
+class RerankerError(FactcheckError):
+    """A re-ranker weights file is missing, malformed or for other features."""
+
+    exit_code = 5
+
+
 class ImportFailed(FactcheckError):
     """A whole import file could not be read (single bad records are skipped, not raised)."""
 

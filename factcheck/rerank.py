@@ -17,10 +17,12 @@ top-N with a learned model over lexical + dense + overlap features; this is that
 * confidence: a logistic calibrator over the top of the re-ranked list that gives the
   probability that the first hit really is a fact-check of the claim. It is trained with the true
   item both present and held out of the index, so a loosely related first hit scores low; the
-  match / suggestion thresholds (per model, :mod:`factcheck.config`) apply to it.
+  match / suggestion thresholds of the weights file (its ``thresholds``) apply to it.
 
 Weights are per embedding model (the cosine scale differs between models) and live in
-``factcheck/data/reranker-<model>.json``, written by ``bench/train_reranker.py``.
+``factcheck/data/reranker-<model>.json``, written by ``bench/train_reranker.py`` with the
+confidence thresholds they were calibrated for. This module is the learned part only: the order
+in which pools are built, re-ranked and tiered is :class:`factcheck.ranking.RankingPipeline`'s.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import FactcheckError
+from .errors import RerankerError  # defined there, still importable from here
 from .text import detect_language, keyword_terms
 
 if TYPE_CHECKING:
@@ -64,12 +66,6 @@ CONF_FEATURES: tuple[str, ...] = (
 _NUMBER = re.compile(r"^\d+$")
 
 
-class RerankerError(FactcheckError):
-    """A re-ranker weights file is missing, malformed or for other features."""
-
-    exit_code = 5
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One fused candidate: item id, BM25 score (0 when keyword search missed it) and cosine."""
@@ -82,14 +78,12 @@ class Candidate:
 def select_pool(
     ranked: Sequence[tuple[int, float, float, float]], fused: int, extra: int
 ) -> list[tuple[int, float, float, float]]:
-    """The candidates to re-rank: the fused top ``fused`` plus the top ``extra`` of each
-    retriever on its own, in fused order. Fusion with one weight buries items that only one
-    side finds (on CLEF2020 dense top-10 alone holds the answer more often than fused top-40),
-    and the re-ranker cannot promote what is not in its pool."""
-    chosen = {r[0] for r in ranked[:fused]}
-    for key in (2, 3):  # cosine, then BM25
-        side = sorted((r for r in ranked if key == 2 or r[3] > 0), key=lambda r: (-r[key], r[0]))
-        chosen.update(r[0] for r in side[:extra])
+    """:func:`factcheck.ranking.select_pool` over :func:`factcheck.lookup.hybrid_search`'s
+    ``(item id, fused score, cosine, keyword score)`` tuples (the benches' cached pools)."""
+    from .ranking import Fused
+    from .ranking import select_pool as select
+
+    chosen = {f.item_id for f in select([Fused(*r) for r in ranked], fused, extra)}
     return [r for r in ranked if r[0] in chosen]
 
 

@@ -39,6 +39,9 @@ def _single_query_threads() -> None:
 class FaissIndex:
     """Exact (flat) inner-product search; at 100k × 384 a query costs a few milliseconds."""
 
+    #: the file in an index directory (:class:`indexes.base.IndexFactory`)
+    file_name = INDEX_NAME
+
     def __init__(self, path: Path | None, model_id: str, dim: int) -> None:
         self.path = path
         self.model_id = model_id

