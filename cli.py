@@ -326,7 +326,6 @@ def refresh(ctx: click.Context, names: tuple[str, ...], since: str | None, full:
     6 a source is unhealthy (its listing failed or yielded nothing), the other sources
     were still refreshed; 75 another refresh is running on this index.
     """
-    from factcheck.errors import SourceError
     from factcheck.refresh import refresh as run_refresh
 
     if quiet:
@@ -349,9 +348,7 @@ def refresh(ctx: click.Context, names: tuple[str, ...], since: str | None, full:
                        "without vectors)", err=True)
         if dry_run:
             click.echo("(dry run: nothing was written)", err=True)
-    if not report.ok:
-        bad = ", ".join(s.name for s in report.sources if s.health == "unhealthy")
-        raise SourceError(f"unhealthy source(s): {bad}")
+    report.raise_for_health()
 
 
 def _print_refresh_table(report: Any) -> None:

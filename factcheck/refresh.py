@@ -107,6 +107,17 @@ class RefreshReport:
         """True when no source is unhealthy (degraded sources still count as working)."""
         return all(s.health != "unhealthy" for s in self.sources)
 
+    def raise_for_health(self) -> None:
+        """Raise :class:`SourceError` naming the unhealthy sources, if there are any.
+
+        The library's rule, so that the CLI (exit 6), a scheduler or a bot embedding the
+        library judge a run alike; it is a separate call, as in httpx's ``raise_for_status``,
+        because the report of a partly failed run is still worth showing first.
+        """
+        bad = [s.name for s in self.sources if s.health == "unhealthy"]
+        if bad:
+            raise SourceError(f"unhealthy source(s): {', '.join(bad)}")
+
     def total(self, key: str) -> int:
         return sum(int(getattr(s, key)) for s in self.sources)
 

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from factcheck import FactChecker
 from factcheck.fetch import FetchConfig
-from factcheck.refresh import refresh
+from factcheck.errors import SourceError
+from factcheck.refresh import RefreshReport, SourceRefreshReport, refresh
 from factcheck.sources import SourcesConfig, get_sources, source_status
 from scrapers.base import Link, SiteSource
 from tests.fakes import HashEmbedder
@@ -136,8 +137,17 @@ def test_drift_and_empty_listing_are_unhealthy_and_isolated(
     assert by_name["empty"].health == "unhealthy" and "no links" in by_name["empty"].errors[-1]
     assert by_name["cekfakta"].health == "ok" and by_name["cekfakta"].new == 2
     assert not report.ok
+    with pytest.raises(SourceError, match=r"unhealthy source\(s\): drifted, empty$"):
+        report.raise_for_health()  # the library's verdict on the run, not the CLI's
     state = dict(checker.store.conn.execute("SELECT name, health FROM source_state").fetchall())
     assert state == {"drifted": "unhealthy", "empty": "unhealthy", "cekfakta": "ok"}
+
+
+def test_a_healthy_run_raises_nothing() -> None:
+    report = RefreshReport(sources=[SourceRefreshReport("a"), SourceRefreshReport("b", health="degraded")],
+                           seconds=0.1)
+    assert report.ok
+    report.raise_for_health()
 
 
 def test_article_page_drift_is_counted_per_page(checker: FactChecker, local_server: LocalServer) -> None:
