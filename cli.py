@@ -85,6 +85,36 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _json_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--json``: every command whose output is data can print it as JSON."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print the {what} as JSON.")
+
+
+#: ``--config``: the sources file of ``refresh`` and ``sources``.
+_config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), envvar="FACTCHECK_SOURCES",
+    help="Sources config (TOML) [env FACTCHECK_SOURCES; default: sources.toml in the index].",
+)
+
+
+def _filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The item filters of a lookup, named and explained the same wherever they appear."""
+    for option in reversed([
+        click.option("--publisher", multiple=True,
+                     help="Only items of this publisher (repeatable; case and punctuation are "
+                          "ignored and a prefix is enough: TurnBackHoax)."),
+        click.option("--source", multiple=True, help="Only items from this source (repeatable)."),
+        click.option("--verdict", multiple=True,
+                     help="Only this verdict class: false, misleading, mixed, true, satire, "
+                          "unproven, unknown, or a publisher's label such as hoaks (repeatable)."),
+        click.option("--lang", "languages", multiple=True,
+                     help="Only items in this language, an ISO 639-1 code (id, en)."),
+        click.option("--max-age", help="Only items published within this age: 30d, 6w, 6m, 2y."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
 def _progress(label: str) -> Callable[[int, int], None] | None:
     """A progress line on stderr for interactive runs; nothing under cron or in a pipe."""
     if not sys.stderr.isatty():
@@ -119,16 +149,7 @@ def cli(ctx: click.Context, index: str | None, verbose: int, ui_lang: str | None
 @cli.command()
 @click.argument("claim", required=False)
 @click.option("-n", "--limit", default=5, show_default=True, help="Results to show (1-100).")
-@click.option("--publisher", multiple=True,
-              help="Only items of this publisher (repeatable; case and punctuation are "
-                   "ignored and a prefix is enough: TurnBackHoax).")
-@click.option("--source", multiple=True, help="Only items from this source (repeatable).")
-@click.option("--verdict", multiple=True,
-              help="Only this verdict class: false, misleading, mixed, true, satire, unproven, "
-                   "unknown, or a publisher's label such as hoaks (repeatable).")
-@click.option("--lang", "languages", multiple=True,
-              help="Only items in this language, an ISO 639-1 code (id, en).")
-@click.option("--max-age", help="Only items published within this age: 30d, 6w, 6m, 2y.")
+@_filter_options
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "dense"]), default="hybrid",
               show_default=True, help="Retrieval mode.")
 @click.option("--demo", is_flag=True, help="Use the bundled demo sample instead of an index.")
@@ -143,7 +164,7 @@ def cli(ctx: click.Context, index: str | None, verbose: int, ui_lang: str | None
 @click.option("--ui-lang", "ui_lang", type=click.Choice(UI_LANGUAGES, case_sensitive=False),
               help="Language of the answer: id (default) or en.")
 @click.option("--verbose", "show_scores", is_flag=True, help="Also show the raw scores.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_json_option("result")
 @click.pass_context
 @_fail_cleanly
 def check(ctx: click.Context, claim: str | None, limit: int, publisher: tuple[str, ...],
@@ -226,7 +247,7 @@ def _read_image(path: str) -> bytes:
               default="auto", show_default=True,
               help="json covers ClaimReview JSON-LD and Google Fact Check Tools JSON.")
 @click.option("--source", default="import", show_default=True, help="Source name to record.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_json_option("report")
 @click.pass_context
 @_fail_cleanly
 def import_(ctx: click.Context, file: str, fmt: str, source: str, as_json: bool) -> None:
@@ -253,7 +274,7 @@ def import_(ctx: click.Context, file: str, fmt: str, source: str, as_json: bool)
 
 @cli.command()
 @click.option("--model", help="Re-embed everything with this model (name, path or st:NAME).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_json_option("report")
 @click.pass_context
 @_fail_cleanly
 def reindex(ctx: click.Context, model: str | None, as_json: bool) -> None:
@@ -268,7 +289,7 @@ def reindex(ctx: click.Context, model: str | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@_json_option("list")
 @click.pass_context
 @_fail_cleanly
 def stats(ctx: click.Context, as_json: bool) -> None:
@@ -302,9 +323,8 @@ def _sources_config(ctx: click.Context, path: str | None) -> Any:
               help="Walk every listing to its end instead of stopping at known items "
                    "(known pages are re-checked with conditional GETs).")
 @click.option("--dry-run", is_flag=True, help="Fetch and parse, but write nothing to the index.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="FACTCHECK_SOURCES",
-              help="Sources config (TOML) [env FACTCHECK_SOURCES; default: sources.toml in the index].")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_config_option
+@_json_option("report")
 @click.option("-q", "--quiet", is_flag=True,
               help="For cron: print nothing unless something went wrong (errors only).")
 @click.pass_context
@@ -372,13 +392,13 @@ def _refresh_progress() -> Callable[[str, Any], None] | None:
 
 
 @cli.command()
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="FACTCHECK_SOURCES",
-              help="Sources config (TOML) [env FACTCHECK_SOURCES; default: sources.toml in the index].")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@_config_option
+@_json_option("list")
 @click.pass_context
 @_fail_cleanly
 def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
-    """List the sources with their state: items, newest item, last success, last error, health."""
+    """List the sites and feeds that 'refresh' crawls, with their state: items, newest item,
+    last success, last error, health. (To judge one link's source, see 'factcheck source'.)"""
     from factcheck.sources import list_sources, source_status
 
     config = _sources_config(ctx, config_file)
@@ -410,7 +430,7 @@ def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
 @click.argument("url")
 @click.option("--domains", "domains_file", type=click.Path(dir_okay=False, exists=True),
               help="A trusted domains JSON file that overrides the bundled and user lists.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_json_option("report")
 @click.pass_context
 @_fail_cleanly
 def source(ctx: click.Context, url: str, domains_file: str | None, as_json: bool) -> None:
@@ -533,7 +553,7 @@ def bundle() -> None:
 
 @bundle.command(name="create")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@_json_option("manifest")
 @click.pass_context
 @_fail_cleanly
 def bundle_create(ctx: click.Context, file: str, as_json: bool) -> None:
@@ -565,7 +585,7 @@ def bundle_create(ctx: click.Context, file: str, as_json: bool) -> None:
 @click.option("--allow-loopback", is_flag=True,
               help="Allow a download from (or a redirect to) this machine: 127.0.0.1, ::1, "
                    "localhost. Private and link-local addresses stay refused.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_json_option("report")
 @click.pass_context
 @_fail_cleanly
 def bundle_install(ctx: click.Context, source: str, replace: bool, max_size: int,
@@ -593,7 +613,7 @@ def bundle_install(ctx: click.Context, source: str, replace: bool, max_size: int
 
 @bundle.command(name="info")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@_json_option("manifest")
 @_fail_cleanly
 def bundle_info(file: str, as_json: bool) -> None:
     """Show a bundle's manifest without installing it."""
