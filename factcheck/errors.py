@@ -2,7 +2,8 @@
 
 Callers (the CLI, the HTTP API, other tools) catch :class:`FactcheckError` and show
 ``str(error)`` as a one-line message; ``exit_code`` tells a command-line shell which
-documented status to use, so the mapping lives next to the error and not in each caller.
+documented status to use, and ``http_status`` with ``http_code`` tell the HTTP API which status
+and error code to answer, so both mappings live next to the error and not in each caller.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ class FactcheckError(Exception):
     """
 
     exit_code = 1
+    http_status = 500
+    http_code = "internal_error"
 
     def __init__(self, message: str = "", *, key: str | None = None, **params: object) -> None:
         super().__init__(message)
@@ -27,24 +30,32 @@ class InvalidInput(FactcheckError):
     """The caller gave something unusable: an empty claim, a bad filter, an unknown format."""
 
     exit_code = 2
+    http_status = 400
+    http_code = "invalid_input"
 
 
 class IndexNotFound(FactcheckError):
     """No index exists at the requested place."""
 
     exit_code = 3
+    http_status = 503
+    http_code = "unavailable"
 
 
 class ModelMismatch(FactcheckError):
     """The vector index was built with another embedding model or dimension."""
 
     exit_code = 4
+    http_status = 503
+    http_code = "unavailable"
 
 
 class IndexCorrupt(FactcheckError):
     """A stored file is unreadable and could not be repaired automatically."""
 
     exit_code = 5
+    http_status = 503
+    http_code = "index_damaged"
 
 
 class RerankerError(FactcheckError):
@@ -63,6 +74,8 @@ class EmbedderUnavailable(FactcheckError):
     """The embedding back-end or model cannot be loaded here."""
 
     exit_code = 4
+    http_status = 503
+    http_code = "unavailable"
 
 
 class RefreshLocked(FactcheckError):
@@ -101,6 +114,8 @@ class IndexUnusable(FactcheckError):
     search found nothing: saying "no match" then would be a claim the tool cannot back."""
 
     exit_code = 8
+    http_status = 503
+    http_code = "index_unusable"
 
 
 class StructureChanged(SourceError):
@@ -109,6 +124,9 @@ class StructureChanged(SourceError):
 
 class UnsafeURL(InvalidInput):
     """A URL factcheck will not look at: not http(s), or pointing at a private or local host."""
+
+    http_status = 400
+    http_code = "unsafe_url"
 
 
 class BundleInvalid(InvalidInput):
@@ -133,3 +151,5 @@ class OCRUnavailable(FactcheckError):
     """
 
     exit_code = 9
+    http_status = 501
+    http_code = "ocr_unavailable"

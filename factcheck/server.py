@@ -47,10 +47,7 @@ from indexes.faiss_index import FaissIndex
 
 from .api import FactChecker
 from .embedding import Embedder
-from .errors import (
-    EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexNotFound, IndexUnusable,
-    InvalidInput, ModelMismatch, OCRUnavailable, ServeFailed, UnsafeURL,
-)
+from .errors import FactcheckError, IndexCorrupt, InvalidInput, ServeFailed
 from .i18n import (
     _MONTHS, CATALOGUE, ENV_UI_LANG, UI_LANGUAGES, VERDICT_WORDS, check_ui_language, error_text,
     text, ui_language,
@@ -276,19 +273,10 @@ class FactcheckAPI:
             return Reply(status, payload if isinstance(payload, bytes) else _dumps(payload))
         except HTTPError as exc:
             return _error_reply(exc.status, exc.code, exc.message)
-        except UnsafeURL as exc:
-            return _error_reply(400, "unsafe_url", error_text(exc, lang))
-        except InvalidInput as exc:
-            return _error_reply(400, "invalid_input", error_text(exc, lang))
-        except IndexUnusable as exc:
-            return _error_reply(503, "index_unusable", error_text(exc, lang))
-        except (IndexNotFound, EmbedderUnavailable, ModelMismatch) as exc:
-            return _error_reply(503, "unavailable", error_text(exc, lang))
-        except OCRUnavailable as exc:  # this server cannot read images until the extra is in
-            return _error_reply(501, "ocr_unavailable", error_text(exc, lang))
-        except FactcheckError as exc:
-            log.warning("request failed: %s", exc)
-            return _error_reply(500, type(exc).__name__, error_text(exc, lang))
+        except FactcheckError as exc:  # the error says its own status and code (errors.py)
+            if exc.http_status >= 500 and exc.http_status != 503:
+                log.warning("request failed: %s", exc)
+            return _error_reply(exc.http_status, exc.http_code, error_text(exc, lang))
         except Exception:  # the client gets one line, the log gets the traceback
             log.exception("unexpected error answering %s %s", method, target[:200])
             return _error_reply(500, "internal_error", "internal error; see the server log")

@@ -218,6 +218,28 @@ def test_unexpected_error_is_one_json_line(server: APIServer, client: httpx.Clie
     assert client.get("/health").status_code == 200
 
 
+@pytest.mark.parametrize(("error", "status", "code"), [
+    ("InvalidInput", 400, "invalid_input"), ("UnsafeURL", 400, "unsafe_url"),
+    ("IndexNotFound", 503, "unavailable"), ("ModelMismatch", 503, "unavailable"),
+    ("EmbedderUnavailable", 503, "unavailable"), ("IndexUnusable", 503, "index_unusable"),
+    ("IndexCorrupt", 503, "index_damaged"), ("OCRUnavailable", 501, "ocr_unavailable"),
+    ("RerankerError", 500, "internal_error"),
+])
+def test_each_library_error_says_its_own_status(server: APIServer, client: httpx.Client,
+                                                monkeypatch: pytest.MonkeyPatch, error: str,
+                                                status: int, code: str) -> None:
+    import factcheck.errors
+
+    def fail(*args, **kwargs):
+        raise getattr(factcheck.errors, error)("the index said no")
+
+    monkeypatch.setattr(FactChecker, "answer", fail)
+    response = client.get("/check", params={"q": "vaksin"})
+    assert response.status_code == status
+    assert response.json()["error"] == {"status": status, "code": code,
+                                        "message": "the index said no"}
+
+
 def test_bind_failure_is_a_clean_error(sample_checker: FactChecker) -> None:
     from factcheck.errors import ServeFailed
 
