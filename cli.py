@@ -256,7 +256,13 @@ def import_(ctx: click.Context, file: str, fmt: str, source: str, as_json: bool)
     Malformed records are reported with their line number and skipped; the rest is imported.
     """
     checker = _open(ctx, create=True)
-    report = checker.import_file(file, fmt=fmt, source=source, progress=_progress("embedding"))
+    try:
+        report = checker.import_file(file, fmt=fmt, source=source,
+                                     progress=_progress("embedding"))
+    except ImportFailed as exc:  # every record was bad: show which and why, then fail
+        for error in getattr(exc.report, "skipped", ()):
+            click.echo(f"skipped {file}:{error}", err=True)
+        raise
     for error in report.skipped:
         click.echo(f"skipped {file}:{error}", err=True)
     if as_json:
@@ -268,8 +274,6 @@ def import_(ctx: click.Context, file: str, fmt: str, source: str, as_json: bool)
     else:
         click.echo(f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
                    f"{len(report.skipped)} skipped")
-    if report.skipped and not (report.new or report.updated or report.unchanged):
-        raise ImportFailed(f"no valid record in {file}")
 
 
 @cli.command()

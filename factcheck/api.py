@@ -28,7 +28,8 @@ from .claims import SplitOptions, extract_urls, looks_like_message, split_messag
 from .config import Thresholds, default_home
 from .embedding import DEFAULT_MODEL, Embedder, get_embedder
 from .errors import (
-    EmbedderUnavailable, FactcheckError, IndexCorrupt, IndexUnusable, InvalidInput, ModelMismatch,
+    EmbedderUnavailable, FactcheckError, ImportFailed, IndexCorrupt, IndexUnusable, InvalidInput,
+    ModelMismatch,
 )
 from .filters import resolve_filters, since_date
 from .importer import RecordError, read_file
@@ -350,8 +351,17 @@ class FactChecker:
         self, path: str | Path, *, fmt: str = "auto", source: str = "import",
         progress: Progress | None = None,
     ) -> ImportReport:
-        """Import a JSONL/CSV/ClaimReview/Fact Check Tools file; bad records are skipped and listed."""
+        """Import a JSONL/CSV/ClaimReview/Fact Check Tools file; bad records are skipped and listed.
+
+        A file whose every record is bad raises :class:`ImportFailed` (with the report, so the
+        skipped records can still be shown): for any caller, "imported nothing, all of it was
+        wrong" is a failure, not an empty success.
+        """
         parsed = read_file(path, fmt=fmt, source=source)
+        if parsed.errors and not parsed.items:
+            failed = ImportFailed(f"no valid record in {path}")
+            failed.report = ImportReport(str(path), parsed.format, 0, 0, 0, parsed.errors)
+            raise failed
         report = self.add_items(parsed.items, progress=progress)
         return ImportReport(
             str(path), parsed.format, report.new, report.updated, report.unchanged, parsed.errors

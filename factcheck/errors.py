@@ -65,9 +65,14 @@ class RerankerError(FactcheckError):
 
 
 class ImportFailed(FactcheckError):
-    """A whole import file could not be read (single bad records are skipped, not raised)."""
+    """A whole import file could not be read, or none of its records was valid (single bad
+    records are skipped, not raised). ``report`` holds what was read, skipped records included,
+    when the file itself could be parsed."""
 
     exit_code = 2
+    http_status = 400
+    http_code = "invalid_input"
+    report: object = None
 
 
 class EmbedderUnavailable(FactcheckError):

@@ -148,6 +148,7 @@ def test_import_reports_bad_lines_and_keeps_index(runner: CliRunner, index: Path
     only_bad.write_text("{oops\n", encoding="utf-8")
     failed = run(runner, index, "import", str(only_bad))
     assert failed.exit_code == 2 and "no valid record" in failed.stderr
+    assert "only_bad.jsonl:line 1" in failed.stderr  # which record, and why, before the error
     assert json.loads(run(runner, index, "stats", "--json").stdout)["items"] == before + 1
     assert run(runner, index, "check", "Ojol dilarang beli pertalite").exit_code == 0
 

@@ -167,6 +167,16 @@ def test_import_file_into_index(tmp_path: Path, embedder: object) -> None:
     assert fc.check("kode rahasia listrik prabayar").best.item.url == CLAIMREVIEW["url"]  # type: ignore[union-attr]
 
 
+def test_a_file_of_only_bad_records_fails_in_the_library(tmp_path: Path, embedder: object) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{oops\n{"title": "no url"}\n', encoding="utf-8")
+    with FactChecker.open(tmp_path / "idx", create=True, embedder=embedder) as fc:  # type: ignore[arg-type]
+        with pytest.raises(ImportFailed, match="no valid record") as caught:
+            fc.import_file(bad)
+        assert [e.line for e in caught.value.report.skipped] == [1, 2]  # type: ignore[attr-defined]
+        assert fc.store.count() == 0
+
+
 def test_imported_items_are_cited_as_published(tmp_path: Path, embedder: object) -> None:
     url = "https://www.komdigi.go.id/berita/pengumuman/detail/hoaks-x"
     record = {"url": f"{url}?utm_source=whatsapp", "title": "[HOAKS] Pendaftaran Bansos Lewat Tautan",
