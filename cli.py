@@ -405,16 +405,20 @@ def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
     last success, last error, health. (To judge one link's source, see 'factcheck source'.)"""
     from factcheck.sources import list_sources, source_status
 
+    from factcheck.config import default_home
+    from factcheck.store import Store
+
     config = _sources_config(ctx, config_file)
-    try:
-        checker = _open(ctx)
+    try:  # the store alone, read-only: no vector index, model or repair for a listing
+        store = Store.open(Path(ctx.obj["index"] or default_home()), read_only=True)
     except IndexNotFound:
         rows = [{"name": i.name, "publisher": i.publisher, "enabled": i.enabled, "items": 0,
                  "newest": None, "last_run": None, "last_success": None, "last_error": None,
                  "last_error_at": None, "failures": 0, "health": "never run"}
                 for i in list_sources(config)]
     else:
-        rows = [s.to_dict() for s in source_status(checker, config)]
+        ctx.call_on_close(store.close)
+        rows = [s.to_dict() for s in source_status(store, config)]
     if as_json:
         _emit_json(rows)
         return

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .api import FactChecker
     from .fetch import FetchConfig
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -307,10 +308,17 @@ class SourceStatus:
         return asdict(self)
 
 
-def source_status(checker: "FactChecker", config: SourcesConfig | None = None) -> list[SourceStatus]:
-    """Health of every registered source (and of any source with items or state in the index)."""
-    counts = checker.store.source_items()
-    states = checker.store.source_states()
+def source_status(
+    index: "FactChecker | Store", config: SourcesConfig | None = None,
+) -> list[SourceStatus]:
+    """Health of every registered source (and of any source with items or state in the index).
+
+    Takes the store alone as well as a checker: the state is all in SQLite, so ``factcheck
+    sources`` needs no vector index, no model and no numpy work to answer.
+    """
+    store = index.store if hasattr(index, "store") else index
+    counts = store.source_items()
+    states = store.source_states()
     infos = {info.name: info for info in list_sources(config)}
     names = list(infos) + sorted((set(states) | set(counts)) - set(infos))
     result = []
