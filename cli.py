@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # the library (numpy, FAISS, SQLite) loads only for commands 
 
 def _ui_lang() -> str:
     ctx = click.get_current_context(silent=True)
-    chosen = ctx.find_object(dict).get("ui_lang") if ctx and ctx.find_object(dict) else None
+    obj = ctx.find_object(dict) if ctx else None
+    chosen = obj.get("ui_lang") if obj else None
     return chosen or ui_language()
 
 

@@ -144,7 +144,9 @@ def item_from_claimreview(
     raw, verdict = rating_verdict(node.get("reviewRating"), overrides)
     if not (claim or headline):
         raise ValueError("ClaimReview has neither claimReviewed nor headline")
-    reviewed = node.get("itemReviewed") if isinstance(node.get("itemReviewed"), dict) else {}
+    reviewed = node.get("itemReviewed")
+    if not isinstance(reviewed, dict):
+        reviewed = {}
     publisher = _name(node.get("author")) or _name(node.get("publisher"))
     language = node.get("inLanguage")
     if isinstance(language, dict):

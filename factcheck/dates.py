@@ -84,7 +84,7 @@ def parse_date(value: object) -> str | None:
         return None  # "4 jam lalu" (4 hours ago) would otherwise read as today
     try:
         iso_like = len(text) >= 8 and text[:4].isdigit() and text[4] in "-/"
-        parsed = _parser.parse(
+        parsed: datetime = _parser.parse(
             text, parserinfo=None if iso_like else _INFO, fuzzy=True, tzinfos=_TZINFOS
         )
     except (ValueError, OverflowError, TypeError, ArithmeticError):

@@ -44,6 +44,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from protego import Protego
 
+from . import __version__
 from .errors import FetchError, RobotsDisallowed
 from .urls import is_http_url
 
@@ -51,8 +52,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
 
 log = logging.getLogger(__name__)
-
-from . import __version__
 
 PROJECT_URL = "https://github.com/factcheck-id/factcheck"
 DEFAULT_USER_AGENT = f"factcheck/{__version__} (+{PROJECT_URL})"
@@ -256,7 +255,8 @@ class Response:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        value: str = self.headers.get("content-type", "")
+        return value.split(";")[0].strip().lower()
 
     @cached_property
     def text(self) -> str:
@@ -683,6 +683,7 @@ class Fetcher:
         fault: httpx.TransportError | None = None
         while True:
             retry_after: float | None = None
+            answered: int | None = None  # the retryable status, None for a network fault
             try:
                 status, resp_headers, body = await self._send_once(host, url, headers, method, data)
             except _TooLarge:
@@ -699,25 +700,26 @@ class Fetcher:
             except httpx.TransportError as exc:  # timeouts included
                 self.stats.network_errors += 1
                 reason = network_cause(exc, url)
-                status, fault = None, exc
+                fault = exc
             else:
                 fault = None
                 if status not in RETRY_STATUSES:
                     return status, resp_headers, body
+                answered = status
                 self.stats.retryable_statuses += 1
                 reason = f"HTTP {status}"
                 retry_after = parse_retry_after(resp_headers.get("retry-after"))
             if attempt >= cfg.retries:
                 self.stats.failed += 1
                 log.warning("giving up on %s after %d attempts: %s", url, attempt + 1, reason)
-                raise FetchError(f"{reason} for {url} after {attempt + 1} attempts", url=url, status=status,
+                raise FetchError(f"{reason} for {url} after {attempt + 1} attempts", url=url, status=answered,
                                  transient=True) from fault
             if retry_after is not None and retry_after > cfg.max_retry_after:
                 self.stats.failed += 1
                 log.warning("%s asks us to wait %.0f s: giving up for this run", url, retry_after)
                 raise FetchError(
                     f"{reason} for {url}: Retry-After {retry_after:.0f} s is too long", url=url,
-                    status=status, transient=True,
+                    status=answered, transient=True,
                 )
             wait = min(cfg.backoff * (2**attempt), cfg.backoff_max)
             if retry_after is not None:

@@ -67,7 +67,7 @@ def verdict_class(value: str) -> str:
         pass
     mapped = normalise(key)
     if mapped is not Verdict.UNKNOWN:
-        return mapped.value
+        return str(mapped.value)  # mypy reads .value of the narrowed members as Any
     allowed = ", ".join(v.value for v in Verdict)
     raise InvalidInput(
         f"unknown verdict class {value[:40]!r}: use {allowed}, or a publisher's label such as "

@@ -406,7 +406,7 @@ def layout(lines: list[TextLine]) -> str:
 def _rows(lines: list[TextLine]) -> list[TextLine]:
     """Boxes on one visual line merged, left to right (engines cut a line at wide gaps)."""
     rows: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda l: (l.left, l.top)):
+    for line in sorted(lines, key=lambda ln: (ln.left, ln.top)):
         x, y = line.centre
         for row in rows:
             last = row[-1]
@@ -422,13 +422,13 @@ def _rows(lines: list[TextLine]) -> list[TextLine]:
             rows.append([line])
     merged = []
     for row in rows:
-        row.sort(key=lambda l: l.left)
+        row.sort(key=lambda ln: ln.left)
         first = row[0]
         merged.append(TextLine(
             " ".join(r.text for r in row), first.left, first.top, row[-1].right, first.bottom,
             min(r.score for r in row), first.slope,
         ))
-    merged.sort(key=lambda l: (l.top, l.left))
+    merged.sort(key=lambda ln: (ln.top, ln.left))
     return merged
 
 

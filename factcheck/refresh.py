@@ -427,7 +427,8 @@ class _SourceRun:
         except FetchError as exc:
             if exc.transient:
                 self._queue_retry(url, str(exc))
-            return self._page_failed(str(exc))
+            self._page_failed(str(exc))
+            return None
         report.fetched += 1
         if response.not_modified or (known and response.unchanged):
             report.unchanged += 1
@@ -435,16 +436,20 @@ class _SourceRun:
             return []
         problem = await self._soft_404(link.url, response)
         if problem:
-            return self._page_failed(f"{self.name}: soft 404 at {link.url}: {problem}")
+            self._page_failed(f"{self.name}: soft 404 at {link.url}: {problem}")
+            return None
         try:
             items = list(self.source.parse(response))
         except SourceError as exc:
-            return self._page_failed(str(exc))
+            self._page_failed(str(exc))
+            return None
         except Exception as exc:  # noqa: BLE001 - a scraper bug on one page must not end the run
             log.exception("%s: parser crashed on %s", self.name, link.url)
-            return self._page_failed(f"{type(exc).__name__} parsing {link.url}: {exc}")
+            self._page_failed(f"{type(exc).__name__} parsing {link.url}: {exc}")
+            return None
         if not items:
-            return self._page_failed(f"{self.name}: no item parsed from {link.url}")
+            self._page_failed(f"{self.name}: no item parsed from {link.url}")
+            return None
         self._retried_ok(url)
         return items
 
@@ -452,7 +457,6 @@ class _SourceRun:
         self.report.failed += 1
         self.report.error(message)
         log.warning("%s: %s", self.name, message)
-        return None
 
     async def _soft_404(self, requested: str, response: Any) -> str | None:
         """Why an article page is really the home page or an error page (see factcheck.soft404)."""

@@ -131,7 +131,8 @@ class SecondView:
         out = out.reshape(len(texts), DIM)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return out / norms
+        normalised: np.ndarray = out / norms  # numpy types the division as Any
+        return normalised
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._bulk.run(self.embed_queries, texts)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -202,6 +202,7 @@ class FactcheckAPI:
     @contextmanager
     def reader(self) -> Iterator[FactChecker]:
         """A checker for this request only; at most ``workers`` exist at once."""
+        reader: FactChecker | None
         try:
             reader = self._readers.get_nowait()
         except queue.Empty:
@@ -674,7 +675,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         options = self.server.api.options
-        self.timeout = options.idle_timeout
+        # typeshed calls it a ClassVar, but StreamRequestHandler.setup() reads it per instance
+        self.timeout = options.idle_timeout  # type: ignore[misc]
         super().setup()
         self.conn = self.server.connection_of(self.request)
         self._reader = _DeadlineReader(self.conn, options)
@@ -781,8 +783,9 @@ class APIServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else host
+        # a TCP server's address, never a Unix socket's bytes: (host, port[, flow, scope])
+        host, port = cast("tuple[str, int]", self.server_address[:2])
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
     def connection_of(self, sock: socket.socket) -> _Connection:

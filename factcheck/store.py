@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
@@ -26,6 +26,9 @@ from .errors import IndexCorrupt, IndexNotFound, InvalidInput
 from .models import VerifiedItem, Verdict
 from .text import index_text
 from .urls import canonical_url, is_http_url, published_url
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; the annotations are never evaluated
+    from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,9 @@ class _Generic(SiteSource):
     file: str | None = None
     pattern: str | None = None
     require_claimreview: bool = False
-    options = ("name", "publisher", "url", "urls", "file", "pattern", "language", "require_claimreview")
+    options: ClassVar[tuple[str, ...]] = (
+        "name", "publisher", "url", "urls", "file", "pattern", "language", "require_claimreview",
+    )
 
     def __init__(self, **options: Any) -> None:
         if "url" in options:

@@ -88,9 +88,10 @@ class Liputan6CekFakta(SiteSource):
         text = "\n\n".join(pages) or clean(body.get_text(" "))
         published = first_date(meta(doc, "article:published_time", "og:updated_time"))
         description = meta(doc, "og:description", "description")
+        article = doc.select_one("article[data-article-id]")
         extra = {k: v for k, v in {
             "conclusion": conclusion, "description": description,
-            "article_id": (doc.select_one("article[data-article-id]") or {}).get("data-article-id"),
+            "article_id": article.get("data-article-id") if article else None,
         }.items() if v}
         return [self.item(response.url, title=rest or without_column, claim=rest or without_column,
                           verdict_raw=label or "", published=published, text=text, extra=extra)]

@@ -150,7 +150,9 @@ def _parse_current(source: SiteSource, response: "Response", doc: BeautifulSoup,
         raise source.drift("article has none of Narasi/Penjelasan/Kesimpulan", response.url)
     result = main.select_one("span.factcheck-result")
     result_label = text_of(result) or None
-    rating = review.get("reviewRating") if isinstance(review.get("reviewRating"), dict) else {}
+    rating = review.get("reviewRating")
+    if not isinstance(rating, dict):
+        rating = {}
     title_label = label_from_title(title_full)
     raw = next(
         (lab for lab in (title_label, result_label, rating.get("alternateName")) if lab

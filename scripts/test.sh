@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command on a fresh machine: install factcheck with its test and sentence-transformers extras
-# into .venv (and Chromium for the browser tests, where root), then run the whole test suite (the
-# real-model and browser tests included).
+# into .venv (and Chromium for the browser tests, where root), lint (ruff) and type-check (mypy;
+# both configured in pyproject.toml), then run the whole test suite (the real-model and browser
+# tests included). A lint or type error fails the run.
 # torch is pinned to a CPU build: an unpinned install pulls a CUDA torch of several GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +23,7 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
     echo "note: no chromium (apt-get install chromium as root); browser tests will skip" >&2
   fi
 fi
+.venv/bin/ruff check .
+.venv/bin/mypy
 export HF_HUB_OFFLINE=1
 exec .venv/bin/python -m pytest -q "$@"

@@ -9,6 +9,7 @@ from factcheck import FactChecker, Verdict, VerifiedItem
 
 from .fakes import HashEmbedder
 from .localserver import local_server  # noqa: F401  (a fixture shared by the fetch, scraper and refresh tests)
+from .netfaults import dead_port, no_dns  # noqa: F401  (fixtures of the fetch and refresh tests)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_DATA = SHARED / "data"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from cli import cli
 from factcheck import FactChecker, InvalidInput, Tier
-from factcheck.errors import EmbedderUnavailable, IndexUnusable
+from factcheck.errors import IndexUnusable
 from factcheck.i18n import CATALOGUE, VERDICT_WORDS, placeholders, ui_language
 from factcheck.models import Verdict
 from factcheck.server import make_server

@@ -11,7 +11,6 @@ import pytest
 from factcheck.errors import FetchError, RobotsDisallowed
 from factcheck.fetch import Fetcher, FetchConfig, Response, decode_body, network_cause, parse_retry_after
 from tests.localserver import LocalServer, Reply
-from tests.netfaults import dead_port, no_dns  # noqa: F401  (fixtures)
 
 FAST = FetchConfig(delay=0.0, backoff=0.01, jitter=0.0, timeout=2.0, connect_timeout=2.0,
                    allowed_hosts=frozenset({"127.0.0.1"}))

@@ -168,13 +168,15 @@ def test_politeness_during_refresh(checker: FactChecker, local_server: LocalServ
     """robots disallow obeyed, per-host delay kept, 503 retried, 429 Retry-After honoured, 404 not retried."""
     from scrapers.cekfakta import CekFaktaCom
 
-    feed = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+    b = local_server.base
+    feed = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
     <item><title>[HOAKS] Satu</title><link>{b}/focus/1</link><pubDate>Tue, 10 Sep 2024 10:00:00 +0700</pubDate></item>
     <item><title>[HOAKS] Dua</title><link>{b}/focus/2</link><pubDate>Mon, 09 Sep 2024 10:00:00 +0700</pubDate></item>
     <item><title>[HOAKS] Tiga</title><link>{b}/private/3</link><pubDate>Sun, 08 Sep 2024 10:00:00 +0700</pubDate></item>
     <item><title>[HOAKS] Empat</title><link>{b}/focus/4</link><pubDate>Sat, 07 Sep 2024 10:00:00 +0700</pubDate></item>
-    </channel></rss>""".format(b=local_server.base)
-    page = "<html><head><title>{t}</title></head><body><h1>[HOAKS] {t}</h1><p>Isi artikel {t} yang cukup panjang untuk diekstrak oleh trafilatura sebagai teks utama.</p></body></html>"
+    </channel></rss>"""
+    page = ("<html><head><title>{t}</title></head><body><h1>[HOAKS] {t}</h1><p>Isi artikel {t} yang"
+            " cukup panjang untuk diekstrak oleh trafilatura sebagai teks utama.</p></body></html>")
     local_server.robots("User-agent: *\nDisallow: /private\n")
     local_server.route("/feed/", Reply(body=feed, content_type="application/xml"))
     local_server.route("/focus/1", Reply(503), Reply(body=page.format(t="Satu")))

@@ -23,7 +23,6 @@ from scrapers.generic import FeedSource
 from tests.fakes import HashEmbedder
 from tests.killrun import FETCH, create_index
 from tests.localserver import LocalServer, Reply
-from tests.netfaults import dead_port, no_dns  # noqa: F401  (fixtures)
 from tests.refreshsite import PUBLISHER, SOURCE, FixtureSite
 
 FAST: dict[str, Any] = {
