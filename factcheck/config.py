@@ -94,7 +94,7 @@ class Thresholds:
         # an explicit threshold applies to every language
         languages = () if named & {"confidence_match", "confidence_suggestion"} else self.languages
         cosine = () if named & {"match", "suggestion"} else self.cosine_languages
-        return Thresholds(**values, languages=languages,  # type: ignore[arg-type]
+        return Thresholds(**values, languages=languages,
                           cosine_languages=cosine)
 
 

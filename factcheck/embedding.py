@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,8 +28,12 @@ TUNED_MODEL = "factcheck/e5-small-claims-v1"
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 rows."""
 
-    model_id: str
-    dim: int
+    # read-only properties: an attribute or a (lazy) property satisfies them
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
@@ -110,7 +114,7 @@ class SentenceTransformerEmbedder:
         self._dim: int | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> object:
+    def _load(self) -> Any:
         if self._model is None:
             try:
                 from sentence_transformers import SentenceTransformer
@@ -126,12 +130,10 @@ class SentenceTransformerEmbedder:
         return self._model
 
     @property
-    def dim(self) -> int:  # type: ignore[override]
+    def dim(self) -> int:
         if self._dim is None:
             model = self._load()
-            get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
-                model, "get_sentence_embedding_dimension"
-            )
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self._dim = int(get_dim())
         return self._dim
 
@@ -140,7 +142,7 @@ class SentenceTransformerEmbedder:
             model = self._load()
             if not texts:
                 return np.zeros((0, self.dim), dtype=np.float32)
-            vectors = model.encode(  # type: ignore[attr-defined]
+            vectors = model.encode(
                 [prefix + t for t in texts], batch_size=self._batch,
                 normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True,
             )

@@ -211,18 +211,13 @@ class TreeForest:
             if not (len(t["threshold"]) == len(t["left"]) == len(t["right"]) == k) or not n_leaf:
                 raise RerankerError(f"tree {i} of the re-ranker forest is malformed")
             base = len(feature)
-
-            def at(child: int) -> int:  # a tree's own node/leaf number -> the flat table's
-                if child >= k or -1 - child >= n_leaf:
-                    raise RerankerError(f"tree {i} of the re-ranker forest points outside itself")
-                return base + child if child >= 0 else base + k + (-1 - child)
-
             for j in range(k):
                 if not 0 <= int(t["feature"][j]) < n_features:
                     raise RerankerError("the re-ranker forest splits on a feature it does not have")
                 feature.append(int(t["feature"][j]))
                 threshold.append(float(t["threshold"][j]))
-                children += [at(int(t["left"][j])), at(int(t["right"][j]))]
+                children += [_flat_child(int(t["left"][j]), i, base, k, n_leaf),
+                             _flat_child(int(t["right"][j]), i, base, k, n_leaf)]
                 value.append(0.0)
             for j in range(n_leaf):  # a leaf: always "left", to itself
                 feature.append(0)
@@ -249,7 +244,15 @@ class TreeForest:
         for _ in range(self._depth):
             right = flat[offset + self._feature[node]] > self._threshold[node]
             node = self._children[2 * node + right]
-        return self._value[node].sum(axis=0)
+        scores: np.ndarray = self._value[node].sum(axis=0)
+        return scores
+
+
+def _flat_child(child: int, tree: int, base: int, k: int, n_leaf: int) -> int:
+    """A tree's own node/leaf number -> the flat table's (the tree starts at ``base``)."""
+    if child >= k or -1 - child >= n_leaf:
+        raise RerankerError(f"tree {tree} of the re-ranker forest points outside itself")
+    return base + child if child >= 0 else base + k + (-1 - child)
 
 
 def _tree_depth(tree: Mapping[str, Sequence[float]]) -> int:
@@ -271,33 +274,34 @@ def _tree_depth(tree: Mapping[str, Sequence[float]]) -> int:
 def forest_from_lightgbm(dump: Mapping[str, Any]) -> list[dict[str, list]]:
     """The :class:`TreeForest` JSON form of a LightGBM ``Booster.dump_model()``; the library
     never imports LightGBM, so its trees are stored in this small, documented form."""
-    out = []
-    for info in dump["tree_info"]:
-        feature: list[int] = []
-        threshold: list[float] = []
-        left: list[int] = []
-        right: list[int] = []
-        leaf: list[float] = []
+    return [_lightgbm_tree(info["tree_structure"]) for info in dump["tree_info"]]
 
-        def walk(node: Mapping[str, Any]) -> int:
-            if "leaf_value" in node or "split_index" not in node:
-                leaf.append(float(node.get("leaf_value", 0.0)))
-                return -len(leaf)  # -1 - (index of the leaf just added)
-            if node.get("decision_type", "<=") != "<=":
-                raise RerankerError(f"unsupported split {node.get('decision_type')!r}")
-            at = len(feature)
-            feature.append(int(node["split_feature"]))
-            threshold.append(float(node["threshold"]))
-            left.append(0)
-            right.append(0)
-            left[at] = walk(node["left_child"])
-            right[at] = walk(node["right_child"])
-            return at
 
-        walk(info["tree_structure"])
-        out.append({"feature": feature, "threshold": threshold, "left": left, "right": right,
-                    "leaf": leaf})
-    return out
+def _lightgbm_tree(root: Mapping[str, Any]) -> dict[str, list]:
+    feature: list[int] = []
+    threshold: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    leaf: list[float] = []
+
+    def walk(node: Mapping[str, Any]) -> int:
+        if "leaf_value" in node or "split_index" not in node:
+            leaf.append(float(node.get("leaf_value", 0.0)))
+            return -len(leaf)  # -1 - (index of the leaf just added)
+        if node.get("decision_type", "<=") != "<=":
+            raise RerankerError(f"unsupported split {node.get('decision_type')!r}")
+        at = len(feature)
+        feature.append(int(node["split_feature"]))
+        threshold.append(float(node["threshold"]))
+        left.append(0)
+        right.append(0)
+        left[at] = walk(node["left_child"])
+        right[at] = walk(node["right_child"])
+        return at
+
+    walk(root)
+    return {"feature": feature, "threshold": threshold, "left": left, "right": right,
+            "leaf": leaf}
 
 
 class Reranker:

@@ -38,7 +38,9 @@ def write_artefact(path: Path, tensors: dict[str, np.ndarray], meta: dict) -> No
     import io
 
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: np.asarray(v, dtype="<f4") for k, v in sorted(tensors.items())})
+    arrays = {k: np.asarray(v, dtype="<f4") for k, v in sorted(tensors.items())}
+    # numpy's stubs type **kwds against its allow_pickle keyword too; no tensor is called that
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     data = buf.getvalue()
     with atomic_write(path) as fh:
         fh.write(data)
@@ -50,7 +52,8 @@ def write_artefact(path: Path, tensors: dict[str, np.ndarray], meta: dict) -> No
 
 def read_meta(artefact: Path = ARTEFACT) -> dict:
     try:
-        return json.loads(_meta_path(Path(artefact)).read_text(encoding="utf-8"))
+        meta: dict = json.loads(_meta_path(Path(artefact)).read_text(encoding="utf-8"))
+        return meta
     except (OSError, ValueError) as exc:
         raise EmbedderUnavailable(f"{MODEL_ID}: cannot read {_meta_path(Path(artefact))}: {exc}") from exc
 

@@ -129,7 +129,9 @@ class FaissIndex:
             )
             if len(rows) == 0:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+            # faiss's Python layer takes the fields as keywords (and keeps the selector alive);
+            # its stubs only know the bare SWIG constructor
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))  # type: ignore[call-arg]
             scores, found = self._index.search(q, min(k, len(rows)), params=params)
         else:
             scores, found = self._index.search(q, min(k, n))
@@ -180,8 +182,10 @@ class FaissIndex:
                     raise ValueError("truncated id map")
                 # Read straight into a writable buffer: one copy of the vectors, not three.
                 raw = np.fromfile(fh, dtype=np.uint8)
-            faiss_index = faiss.deserialize_index(raw)
+            faiss_index = faiss.deserialize_index(raw)  # downcast to its own class
             del raw
+            if not isinstance(faiss_index, faiss.IndexFlatIP):
+                raise ValueError(f"a {type(faiss_index).__name__}, not a flat inner-product index")
             if faiss_index.ntotal != count or faiss_index.d != int(header["dim"]):
                 raise ValueError("row count or dimension disagrees with the header")
         except (OSError, ValueError, KeyError, struct.error, RuntimeError) as exc:
