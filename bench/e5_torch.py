@@ -325,9 +325,9 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
             self.p = nn.ParameterDict()
             for name in f.fp32_names:
                 self.p[name.replace(".", "_")] = nn.Parameter(torch.from_numpy(f.fp32(name)))
-            for l in range(self.NL):
+            for li in range(self.NL):
                 for s in LAYER_Q4:
-                    name = f"l{l}.{s}"
+                    name = f"l{li}.{s}"
                     rows = f.FF if s == "fi.w" else self.H
                     self.register_buffer(name.replace(".", "_"), torch.from_numpy(f.q4(name, rows)))
             names = trainable if trainable is not None else tuple(
@@ -361,9 +361,9 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
             x = F.layer_norm(x, (H,), self.P("emb.ln.w"), self.P("emb.ln.b"), self.eps)
             bias = torch.zeros(B, 1, 1, T, dtype=x.dtype)
             bias = bias.masked_fill(~mask[:, None, None, :], float("-inf"))
-            for l in range(self.NL):
-                g = lambda s: self.P(f"l{l}.{s}")  # noqa: E731
-                w = lambda s: self.W(f"l{l}.{s}")  # noqa: E731
+            for li in range(self.NL):
+                g = lambda s, li=li: self.P(f"l{li}.{s}")  # noqa: E731
+                w = lambda s, li=li: self.W(f"l{li}.{s}")  # noqa: E731
                 q = F.linear(x, w("q.w"), g("q.b")).view(B, T, NH, hd).transpose(1, 2)
                 k = F.linear(x, w("k.w"), g("k.b")).view(B, T, NH, hd).transpose(1, 2)
                 v = F.linear(x, w("v.w"), g("v.b")).view(B, T, NH, hd).transpose(1, 2)

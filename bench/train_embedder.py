@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import random
 import re
 import sys
@@ -172,7 +171,6 @@ def train(args) -> dict:
     t_mine = time.perf_counter() - t_mine
 
     tok = e5_torch.EngineTokenizer()
-    trainable = None
     model = e5_torch.build_model()
     if args.train_pos:
         names = tuple(n for n in model.file.fp32_names if n != "emb.type")
@@ -192,8 +190,8 @@ def train(args) -> dict:
     # batches: one data set each, order and draws from one seeded generator
     rng = random.Random(args.seed)
     batches = []
-    for epoch in range(args.epochs):
-        for si, (name, texts, ex) in enumerate(data):
+    for _epoch in range(args.epochs):
+        for si, (_name, _texts, ex) in enumerate(data):
             order = list(range(len(ex)))
             rng.shuffle(order)
             for a in range(0, len(order) - args.batch + 1, args.batch):
