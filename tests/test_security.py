@@ -110,7 +110,8 @@ def test_cli_refresh_table_is_cleaned(sample_index: Path, monkeypatch: pytest.Mo
     source = SimpleNamespace(name=f"evil{HOSTILE}", new=1, updated=0, unchanged=0, failed=1,
                              seconds=0.5, health=f"degraded{HOSTILE}",
                              errors=[f"page https://evil.example/{HOSTILE} failed"])
-    report = SimpleNamespace(sources=[source], ok=True, backlog_embedded=0, to_dict=dict)
+    report = SimpleNamespace(sources=[source], ok=True, backlog_embedded=0, to_dict=dict,
+                             raise_for_health=lambda: None)
     monkeypatch.setattr(factcheck.refresh, "refresh", lambda *a, **k: report)
     result = CliRunner().invoke(cli, ["--index", str(sample_index), "refresh"])
     assert result.exit_code == 0, result.output
