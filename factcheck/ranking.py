@@ -73,9 +73,10 @@ class FusionParams:
     pool: int = 100  # candidates taken from each retriever before fusion
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fused:
-    """One candidate of the fused ranking."""
+    """One candidate of the fused ranking (not frozen: a frozen dataclass costs three times as
+    much to make, and a lookup makes up to 200 of these)."""
 
     item_id: int
     #: the fused score: ``keyword_weight`` x BM25 / best BM25 + the rest x min-max cosine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -70,8 +70,9 @@ def test_every_step_returns_named_results(sample: FactChecker) -> None:
     assert sample.store.get_items([best.item_id])[best.item_id].source == "komdigi"
     assert best.score == 1.0 and best.keyword > 0 and best.cosine > 0.9
     assert [f.score for f in fused] == sorted((f.score for f in fused), reverse=True)
-    with pytest.raises(FrozenInstanceError):
-        best.score = 0.0  # type: ignore[misc]
+    assert best == Fused(best.item_id, best.score, best.cosine, best.keyword)
+    with pytest.raises(AttributeError):
+        best.extra = 1  # type: ignore[attr-defined]  # slots: only the four named fields
     [ranking] = pipe.rank_claims([KATULAMPA], limit=3, filters=None)
     assert isinstance(ranking, Ranking) and isinstance(ranking.thresholds, Thresholds)
     assert ranking.tier is Tier.MATCH and not ranking.reranked and ranking.confidence is None
