@@ -15,7 +15,7 @@ items and vectors (built on first use); the writer imports CLEF2022 claims, whic
 index does not hold. Run it on an otherwise idle machine: other load (and other cgroups, which
 niceness does not reach) makes every figure meaningless.
 
-    .venv/bin/python bench/contention.py                 # ~2 min
+    .venv/bin/python bench/contention.py                 # ~3.5 min on an idle machine
     .venv/bin/python bench/contention.py --bulk-nice 0      # the writer as before: no lane
 """
 
