@@ -56,16 +56,16 @@ class Komdigi(SiteSource):
             return fetcher.get(f"{self._api()}?perPage={int(self.per_page)}&page={page}",
                                headers=headers)
 
-        def records_of(payload: Any) -> Any:
+        def body_of(payload: Any) -> dict[str, Any]:
             body = payload.get("response", payload) if isinstance(payload, dict) else None
-            return body.get("data") if isinstance(body, dict) else None
+            return body if isinstance(body, dict) else {}
 
         def is_last(payload: Any, page: int, _records: list[Any]) -> bool:
-            last = payload.get("response", payload).get("last_page")
+            last = body_of(payload).get("last_page")
             return isinstance(last, int) and page >= last
 
         async for _response, record in paged_records(
-            self, fetch, records_of, what="hoax endpoint",
+            self, fetch, lambda payload: body_of(payload).get("data"), what="hoax endpoint",
             not_a_list="hoax endpoint answer has no data list",
             empty="hoax endpoint lists no reports", is_last=is_last,
         ):
