@@ -188,6 +188,7 @@ class CachingEmbedder:
         self.model_id = self.inner.model_id
         # a model whose weights can change under one id (factcheck/tuned_e5.py) keys by content
         self._key = getattr(self.inner, "cache_key", self.model_id)
+        self.cache_key = self._key
         self.dim = self.inner.dim
         self.chunk = chunk
         self.verbose = verbose

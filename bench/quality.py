@@ -38,7 +38,7 @@ from retrieval import average_precision, build  # noqa: E402
 from train_reranker import fit_ranker, load_pools, make_reranker  # noqa: E402
 
 from factcheck.config import thresholds_for  # noqa: E402
-from factcheck.embedding import DEFAULT_MODEL  # noqa: E402
+from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
 from factcheck.lookup import tier_for  # noqa: E402
 from factcheck.models import Tier  # noqa: E402
 from factcheck.rerank import Reranker, bundled_reranker  # noqa: E402
@@ -113,8 +113,9 @@ def crossfit_row(pools: list[Pool], reranker: Reranker) -> dict:
             "reranked_map5": float(np.mean(aps)), "reranked_p1": float(np.mean(p1))}
 
 
-def calibration_rows(pools: list[Pool], reranker: Reranker) -> list[dict]:
-    th = thresholds_for(DEFAULT_MODEL, env=False)
+def calibration_rows(pools: list[Pool], reranker: Reranker,
+                     model: str = DEFAULT_MODEL) -> list[dict]:
+    th = thresholds_for(model, env=False)
     rows = []
     for (name, part), ps in groups(pools).items():
         if name == "turnbackhoax" and part == "even IDs":
@@ -221,22 +222,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--messages", type=int, default=150, help="long messages to build")
     ap.add_argument("--weights", help="a re-ranker JSON file (default: the bundled one)")
+    ap.add_argument("--model", default=DEFAULT_MODEL,
+                    help="the embedder measured (default: the default model)")
     args = ap.parse_args(argv)
-    reranker = Reranker.load(args.weights) if args.weights else bundled_reranker(DEFAULT_MODEL)
+    model = get_embedder(args.model).model_id
+    reranker = Reranker.load(args.weights) if args.weights else bundled_reranker(model)
     if reranker is None:
-        sys.exit("error: no re-ranker weights for the default model: run bench/train_reranker.py")
+        sys.exit(f"error: no re-ranker weights for {model}: run bench/train_reranker.py "
+                 f"--model {model}")
     t0 = time.perf_counter()
-    pools = load_pools()
-    embedder = CachingEmbedder()
+    pools = load_pools(model=None if model == DEFAULT_MODEL else model)
+    embedder = CachingEmbedder(get_embedder(model))
     retrieval = retrieval_rows(pools, reranker)
     crossfit = crossfit_row(pools, reranker)
-    calibration = calibration_rows(pools, reranker)
+    calibration = calibration_rows(pools, reranker, model)
     messages = message_rows(args.messages, embedder)
     _, checkers = collect(["clef2020"], embedder, with_features=False)
     spot = spot_check([p for p in pools if p.set == "clef2020"], reranker, checkers)
     for c in checkers.values():
         c.close()
-    th = thresholds_for(DEFAULT_MODEL, env=False)
+    th = thresholds_for(model, env=False)
     checks = []
     by = {(r["set"], r["split"]): r for r in retrieval}
     for key, goal in TARGETS.items():
@@ -263,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                           "checks": [{"target": a, "measured": b, "pass": c}
                                      for a, b, c in checks]}, indent=2))
         return 0
-    print(f"Answer quality, model {DEFAULT_MODEL}, re-ranker {reranker.version} "
+    print(f"Answer quality, model {model}, re-ranker {reranker.version} "
           f"(pool {reranker.pool}); {time.perf_counter() - t0:.0f}s")
     print(f"Re-ranker training split: {reranker.spec.get('split')}")
     print()

