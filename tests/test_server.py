@@ -562,6 +562,18 @@ def test_a_huge_max_age_is_400(client: httpx.Client) -> None:
     _error(client.get("/check", params={"q": "x", "max_age": "99999y"}), 400)
 
 
+@pytest.mark.parametrize("digits", [5000, 4000])
+def test_a_huge_unquoted_limit_is_400(sample_checker: FactChecker, digits: int) -> None:
+    """Past 4,300 digits json.loads itself refuses the number (a ValueError, not a
+    JSONDecodeError); below that the number parses and the limit check refuses it."""
+    from factcheck.server import FactcheckAPI
+
+    body = b'{"text": "vaksin", "limit": ' + b"9" * digits + b"}"
+    reply = FactcheckAPI(sample_checker).handle("POST", "/check", body, "application/json")
+    assert reply.status == 400, reply.body[:200]
+    assert json.loads(reply.body)["error"]["code"] == "invalid_input"
+
+
 def test_deeply_nested_body_is_400(sample_checker: FactChecker) -> None:
     from factcheck.server import FactcheckAPI
 
