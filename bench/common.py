@@ -9,6 +9,7 @@ the SHA-256 of the exact text, so reruns only embed what they have not seen.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import sqlite3
@@ -174,6 +175,40 @@ def load_clef2022() -> DataSet:
 
 
 LOADERS = {"turnbackhoax": load_turnbackhoax, "clef2020": load_clef2020, "clef2022": load_clef2022}
+
+
+# -- the train/test split ------------------------------------------------------------------
+
+
+def _side(ds_name: str, part: str, qid: str) -> str:
+    if ds_name == "turnbackhoax":  # no official split: halves by ID parity
+        return "train" if int(qid) % 2 == 0 else "test"
+    return "train" if part == "train" else "test"
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@functools.lru_cache(maxsize=1)
+def test_texts() -> frozenset[str]:
+    """Every test query of every set, as compared across sets."""
+    return frozenset(_same_text(q.text) for name, load in LOADERS.items()
+                     for part, qs in load().splits.items() for q in qs
+                     if _side(name, part, q.qid) == "test")
+
+
+def split_of(ds_name: str, part: str, q: Query) -> str:
+    """``train``, ``test``, or ``excluded``: a training query that is a test query elsewhere.
+
+    CLEF2022 2A ``train`` is CLEF2020 ``train`` + ``dev`` (the very same 997 tweets), so
+    training on it taught every model CLEF2020 ``dev``; those queries train nothing and are
+    reported apart (they are unseen, but the same queries as CLEF2020 ``dev``).
+    """
+    side = _side(ds_name, part, q.qid)
+    if side == "train" and _same_text(q.text) in test_texts():
+        return "excluded"
+    return side
 
 
 # -- caching embedder --------------------------------------------------------------------

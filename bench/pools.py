@@ -8,7 +8,9 @@ from the bench cache, so nothing is re-embedded once the cache is warm.
 The split (fixed, by ID, never by result):
 
 * train: CLEF2020 ``train``, CLEF2022 ``train``, turnbackhoax rows with an even ``ID``;
-* test:  CLEF2020 ``dev``, CLEF2022 ``dev``, turnbackhoax rows with an odd ``ID``.
+* test:  CLEF2020 ``dev``, CLEF2022 ``dev``, turnbackhoax rows with an odd ``ID``;
+* excluded: the 197 CLEF2022 ``train`` tweets that are CLEF2020 ``dev`` tweets (CLEF2022
+  ``train`` is CLEF2020 ``train`` + ``dev``): never trained on (``common.split_of``).
 
 The re-ranker and its confidence model never see a test query; turnbackhoax has no official
 split, so its halves are by ID parity (IDs are scrape row numbers, spread over the year).
@@ -27,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    LOADERS, CachingEmbedder, DataSet, Query, log, query_form, second_view_cache,
+    LOADERS, CachingEmbedder, DataSet, log, query_form, second_view_cache, split_of,
 )
 from retrieval import build  # noqa: E402
 
@@ -39,7 +41,7 @@ from factcheck.rerank import Candidate, FeatureBuilder, FeatureInputs, select_po
 #: (``factcheck.rerank.select_pool``). The whole fused list is kept so that the held-out
 #: evaluation (true item dropped) selects its pool exactly as the library would.
 #: Bump when what a Pool stores changes (FeatureBuilder inputs, select_pool): keys the cache.
-POOLS_VERSION = 4
+POOLS_VERSION = 5
 RERANK_POOL = 30
 EXTRA = 10
 DEPTH = 1000
@@ -48,7 +50,7 @@ DEPTH = 1000
 @dataclass
 class Pool:
     set: str
-    split: str  # "train" or "test"
+    split: str  # "train", "test" or "excluded" (common.split_of)
     part: str  # the data set's own split name (all/train/dev)
     qid: str
     text: str
@@ -85,12 +87,6 @@ class Pool:
         return Pool(self.set, self.split, self.part, self.qid, self.text, self.relevant,
                     [self.keys[i] for i in keep], [self.ranked[i] for i in keep], self.inputs,
                     self.keyword_top, self.dense_top)
-
-
-def split_of(ds_name: str, part: str, q: Query) -> str:
-    if ds_name == "turnbackhoax":
-        return "train" if int(q.qid) % 2 == 0 else "test"
-    return "train" if part == "train" else "test"
 
 
 def collect(names: list[str], embedder: CachingEmbedder | None = None,

@@ -58,6 +58,8 @@ def groups(pools: list[Pool]) -> dict[tuple[str, str], list[Pool]]:
             out.setdefault((p.set, "all"), []).append(p)
             part = "odd IDs" if p.split == "test" else "even IDs"
             out.setdefault((p.set, part), []).append(p)
+        elif p.split == "excluded":  # CLEF2022 train tweets that are CLEF2020 dev tweets
+            out.setdefault((p.set, f"{p.part} = clef2020 dev"), []).append(p)
         else:
             out.setdefault((p.set, p.part), []).append(p)
     return out
@@ -86,7 +88,7 @@ def retrieval_rows(pools: list[Pool], reranker: Reranker) -> list[dict]:
             runs["hybrid"].append((p.keys[:10], p.relevant))
             runs["reranked"].append((reranked(reranker, p)[0][:10], p.relevant))
         row = {"set": name, "split": part, "queries": len(ps),
-               "reranker": "unseen" if seen == {"test"} else
+               "reranker": "unseen" if seen <= {"test", "excluded"} else
                            "trained" if seen == {"train"} else "half trained"}
         for mode, rr in runs.items():
             row[f"{mode}_map5"] = float(np.mean([average_precision(r, rel) for r, rel in rr]))

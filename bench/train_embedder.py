@@ -40,7 +40,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS, ROOT, CachingEmbedder, DataSet, log, query_form, table  # noqa: E402
+from common import (  # noqa: E402
+    LOADERS, ROOT, CachingEmbedder, DataSet, Query, log, query_form, split_of, table,
+)
 
 import e5_torch  # noqa: E402
 
@@ -50,16 +52,14 @@ CARD = "E5-CLAIMS-V1.md"
 SETS = ("clef2022", "clef2020", "turnbackhoax")  # mining order: the bench cache fills set by set
 
 
-def is_train(ds_name: str, part: str, qid: str) -> bool:
-    if ds_name == "turnbackhoax":
-        return int(qid) % 2 == 0
-    return part == "train"
+def is_train(ds_name: str, part: str, q: Query) -> bool:
+    """The re-ranker's training side (common.split_of): a training query that is a test
+    query of another set (CLEF2022 ``train`` holds CLEF2020 ``dev``) trains nothing."""
+    return split_of(ds_name, part, q) == "train"
 
 
-def is_test(ds_name: str, part: str, qid: str) -> bool:
-    if ds_name == "turnbackhoax":
-        return int(qid) % 2 == 1
-    return part == "dev"
+def is_test(ds_name: str, part: str, q: Query) -> bool:
+    return split_of(ds_name, part, q) == "test"
 
 
 # -- BM25 (Okapi k1=1.2 b=0.75, lower-cased \w+ tokens, as NOTES.md's baseline) --------------
@@ -116,7 +116,7 @@ def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
         qs = []
         for part, queries in ds.splits.items():
             for q in queries:
-                if is_train(name, part, q.qid):
+                if is_train(name, part, q):
                     rel = sorted(key_to_i[k] for k in q.relevant if k in key_to_i)
                     if rel:
                         # an item with the same text as a relevant one is relevant too
@@ -291,7 +291,7 @@ def dense_eval(embedder, sets=("turnbackhoax", "clef2020", "clef2022"), side: st
         texts = [it.embedding_text() for it in ds.items]
         for part, queries in ds.splits.items():
             chosen = [q for q in queries
-                      if (is_test if side == "test" else is_train)(name, part, q.qid)]
+                      if (is_test if side == "test" else is_train)(name, part, q)]
             if not chosen:
                 continue
             k = (pool or {}).get(name)

@@ -404,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         thresholds=thresholds,
         version=date.today().isoformat(),
         trained_on={s: sum(p.set == s for p in train) for s in SETS},
-        split="train = CLEF2020 train + CLEF2022 train + turnbackhoax even IDs; "
+        split="train = CLEF2020 train + CLEF2022 train (less its 197 CLEF2020 dev tweets) + "
+              "turnbackhoax even IDs; "
               "test (never seen) = CLEF2020 dev + CLEF2022 dev + turnbackhoax odd IDs",
         trainer="bench/train_reranker.py",
     )
