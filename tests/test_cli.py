@@ -234,3 +234,19 @@ def test_listing_and_help_load_no_numpy_faiss_or_engine(tmp_path: Path, args: li
                          cwd=Path(__file__).resolve().parent.parent, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_check_cleans_what_an_older_store_still_holds(runner: CliRunner, index: Path) -> None:
+    """Escapes stored before ingestion cleaned them (issue 15 item 2) never reach the terminal:
+    ``check`` cleans its human text again when printing, --cite included."""
+    import sqlite3
+
+    hostile = "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\u202e\x9b1A\r"
+    with sqlite3.connect(index / "items.db") as conn:
+        conn.execute("UPDATE items SET title = title || ?, publisher = publisher || ?, "
+                     "verdict_raw = verdict_raw || ?", (hostile, hostile, hostile))
+    for extra in ((), ("--cite",), ("--verbose",)):
+        result = run(runner, index, "check", *extra, "Vaksin MMR bikin anak jadi autis")
+        assert result.exit_code == 0, result.output
+        assert "Vaksin MMR" in result.stdout
+        assert not any(ch in result.stdout for ch in "\x1b\x07\x9b\r\u202e"), repr(result.stdout)
