@@ -74,7 +74,7 @@ from pools import split_of  # noqa: E402
 
 from factcheck import FactChecker  # noqa: E402
 from factcheck.config import Thresholds, thresholds_for  # noqa: E402
-from factcheck.embedding import DEFAULT_MODEL  # noqa: E402
+from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
 from factcheck.lookup import tier_for  # noqa: E402
 from factcheck.models import Tier  # noqa: E402
 from factcheck.rerank import Reranker, bundled_reranker  # noqa: E402
@@ -175,19 +175,19 @@ def _split_queries(queries: list[Query], index: set[str], cap: int, rng: random.
 class Runner:
     """Builds indexes through the library and answers queries with the real ``check()``."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, model: str = DEFAULT_MODEL) -> None:
         self.tmp = tmp
-        self.embedder = CachingEmbedder(verbose=True)
+        self.embedder = CachingEmbedder(get_embedder(model), verbose=True)
         self.second = second_view_cache(verbose=False)
-        reranker = bundled_reranker(DEFAULT_MODEL)
+        reranker = bundled_reranker(model)
         if reranker is None:
-            sys.exit("error: no re-ranker weights for the default model: run "
-                     "bench/train_reranker.py")
+            sys.exit(f"error: no re-ranker weights for {model}: run "
+                     f"bench/train_reranker.py --model {model}")
         self.reranker: Reranker = reranker
         #: same weights, confidence reported at any size (the ranking does not read min_items)
         self.probe = copy.copy(reranker)
         self.probe.min_items = 0
-        self.thresholds = thresholds_for(DEFAULT_MODEL, env=False)
+        self.thresholds = thresholds_for(model, env=False)
         self.spot_same = self.spot_total = 0
         self.checks = 0
         self.check_seconds = 0.0
@@ -245,9 +245,9 @@ class Runner:
 
 
 def collect(sets: list[str], sizes: list[int], seeds: int, cap: int, sides: list[str],
-            full: bool) -> tuple[list[Record], Runner]:
+            full: bool, model: str = DEFAULT_MODEL) -> tuple[list[Record], Runner]:
     tmp = Path(tempfile.mkdtemp(prefix="fc-small-"))
-    runner = Runner(tmp)
+    runner = Runner(tmp, model)
     records: list[Record] = []
     for name in sets:
         ds = LOADERS[name]()
@@ -493,10 +493,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save-records", help="write the answered queries' signals (JSON)")
     ap.add_argument("--load-records", help="read them instead of answering again")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--model", default=DEFAULT_MODEL,
+                    help="the embedder measured (default: the default model)")
     args = ap.parse_args(argv)
-    reranker = bundled_reranker(DEFAULT_MODEL)
+    model = args.model
+    reranker = bundled_reranker(model)
     if reranker is None:
-        sys.exit("error: no re-ranker weights for the default model: run bench/train_reranker.py")
+        sys.exit(f"error: no re-ranker weights for {model}: run bench/train_reranker.py "
+                 f"--model {model}")
     sizes = [int(s) for s in args.sizes.split(",")]
     t0 = time.perf_counter()
     spot = "n/a (records loaded)"
@@ -505,12 +509,12 @@ def main(argv: list[str] | None = None) -> int:
         records = [Record(**d) for d in json.loads(Path(args.load_records).read_text())]
     else:
         records, runner = collect(args.sets, sizes, args.seeds, args.queries, args.sides,
-                                  not args.no_full)
+                                  not args.no_full, model)
         spot = f"{runner.spot_same}/{runner.spot_total}"
     if args.save_records:
         Path(args.save_records).write_text(json.dumps([asdict(r) for r in records]))
     wall = time.perf_counter() - t0
-    now = thresholds_for(DEFAULT_MODEL, env=False)
+    now = thresholds_for(model, env=False)
     small = [n for n in sizes if n < BEFORE_MIN_ITEMS]
     every = small + [0]
     policies: dict[str, Policy] = {
@@ -545,14 +549,14 @@ def main(argv: list[str] | None = None) -> int:
              for row in per_size_pairs(s, train, every)]
     if args.json:
         print(json.dumps({
-            "model": DEFAULT_MODEL, "min_items": reranker.min_items, "sizes": sizes,
+            "model": model, "min_items": reranker.min_items, "sizes": sizes,
             "seeds": args.seeds, "queries": args.queries, "wall_s": wall, "spot_check": spot,
             "before": {**BEFORE.as_dict(), "min_items": BEFORE_MIN_ITEMS}, "now": now.as_dict(),
             **{k: v[1] for k, v in out.items()},
             "signals_small": signals[1], "signals_fallback": fallback_signals[1],
         }, indent=2))
         return 0
-    print(f"Small-index tiers, model {DEFAULT_MODEL}, re-ranker {reranker.version}; sizes "
+    print(f"Small-index tiers, model {model}, re-ranker {reranker.version}; sizes "
           f"{sizes} + full, {args.seeds} seeds, <= {args.queries} positives and negatives per "
           f"index and side; {wall:.0f}s")
     if runner is not None:
