@@ -304,9 +304,10 @@ def test_a_claim_gets_its_answer_and_a_citation_to_copy(open_page: Callable[...,
     assert _text(watched, "#copy-status").startswith("Tersalin")
     assert page.evaluate("navigator.clipboard.readText()") == citation
 
-    # an English claim of an Indonesian fact-check: on the demo sample related only, said plainly
+    # an English claim broader than the Indonesian fact-check (vaccines, not MMR): related only,
+    # said plainly ("MMR vaccine causes autism in children" is that fact-check's own claim, a match)
     started = time.monotonic()
-    ms = _ask(watched, "MMR vaccine causes autism in children")
+    ms = _ask(watched, "Vaccines cause autism")
     _timing("answer (wall, click to answer shown)", (time.monotonic() - started) * 1000)
     _timing("answer (browser, request to answer rendered)", ms)
     assert _text(watched, "#headline").startswith("MUNGKIN TERKAIT")
