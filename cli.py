@@ -299,13 +299,19 @@ def reindex(ctx: click.Context, model: str | None, as_json: bool) -> None:
 @_fail_cleanly
 def stats(ctx: click.Context, as_json: bool) -> None:
     """What the index holds: items per source, publisher, verdict and language."""
-    data = _open(ctx).stats()
+    from factcheck.config import default_home
+    from factcheck.index_stats import CURRENT, index_stats
+
+    data = index_stats(Path(ctx.obj["index"] or default_home()))
     if as_json:
         _emit_json(data)
         return
     click.echo(f"index      {clean(str(data['path']))}")
     click.echo(f"items      {data['items']} ({data['indexed_vectors']} vectors, "
                f"{clean(str(data['model']))}; {data['second_vectors']} second-view vectors)")
+    if data["vector_index"] != CURRENT:
+        click.echo(f"vectors    {data['vector_index']}: rebuilt from the stored vectors by the "
+                   "next lookup or write")
     click.echo(f"newest     {clean(str(data['newest_published'] or '')) or '-'}")
     for key in ("by_source", "by_publisher", "by_verdict", "by_language"):
         groups = data[key]

@@ -636,6 +636,7 @@ class FactChecker:
         data = self.store.stats()
         data.update(
             model=self.model_id, dim=self.index.dim, indexed_vectors=len(self.index),
+            vector_index="current",  # loaded, or rebuilt from the store when it was not
             path=str(self.store.path.parent) if self.store.path else None,
         )
         return data

@@ -19,10 +19,11 @@ import numpy as np
 from factcheck.atomic import atomic_write
 from factcheck.errors import IndexCorrupt, ModelMismatch
 
+from .faiss_file import INDEX_NAME, MAGIC
+
 log = logging.getLogger(__name__)
 
-INDEX_NAME = "vectors.faiss"
-_MAGIC = b"FCVEC01\n"
+_MAGIC = MAGIC
 
 
 def _single_query_threads() -> None:

