@@ -299,10 +299,9 @@ def reindex(ctx: click.Context, model: str | None, as_json: bool) -> None:
 @_fail_cleanly
 def stats(ctx: click.Context, as_json: bool) -> None:
     """What the index holds: items per source, publisher, verdict and language."""
-    from factcheck.config import default_home
     from factcheck.index_stats import CURRENT, index_stats
 
-    data = index_stats(Path(ctx.obj["index"] or default_home()))
+    data = index_stats(_index_dir(ctx))
     if as_json:
         _emit_json(data)
         return
@@ -412,12 +411,11 @@ def sources(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
     last success, last error, health. (To judge one link's source, see 'factcheck source'.)"""
     from factcheck.sources import list_sources, source_status
 
-    from factcheck.config import default_home
     from factcheck.store import Store
 
     config = _sources_config(ctx, config_file)
     try:  # the store alone, read-only: no vector index, model or repair for a listing
-        store = Store.open(Path(ctx.obj["index"] or default_home()), read_only=True)
+        store = Store.open(_index_dir(ctx), read_only=True)
     except IndexNotFound:
         rows = [{"name": i.name, "publisher": i.publisher, "enabled": i.enabled, "items": 0,
                  "newest": None, "last_run": None, "last_success": None, "last_error": None,
