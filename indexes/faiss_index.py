@@ -19,11 +19,9 @@ import numpy as np
 from factcheck.atomic import atomic_write
 from factcheck.errors import IndexCorrupt, ModelMismatch
 
-from .faiss_file import INDEX_NAME, MAGIC
+from .faiss_file import INDEX_NAME, MAGIC, read_header_from
 
 log = logging.getLogger(__name__)
-
-_MAGIC = MAGIC
 
 
 def _single_query_threads() -> None:
@@ -163,7 +161,7 @@ class FaissIndex:
         ).encode()
         blob = faiss.serialize_index(self._index)
         with atomic_write(self.path) as fh:
-            fh.write(_MAGIC)
+            fh.write(MAGIC)
             fh.write(struct.pack("<QQ", len(header), len(self._ids)))
             fh.write(header)
             fh.write(self._ids.astype("<i8").tobytes())
@@ -174,10 +172,8 @@ class FaissIndex:
         """Read a saved index; any damage is an :class:`IndexCorrupt` the caller can repair."""
         try:
             with path.open("rb") as fh:
-                if fh.read(len(_MAGIC)) != _MAGIC:
-                    raise ValueError("bad magic")
-                header_len, count = struct.unpack("<QQ", fh.read(16))
-                header = json.loads(fh.read(header_len))
+                header = read_header_from(fh)
+                count = header["count"]
                 ids = np.fromfile(fh, dtype="<i8", count=count).astype(np.int64)
                 if len(ids) != count:
                     raise ValueError("truncated id map")
