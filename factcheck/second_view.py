@@ -130,13 +130,13 @@ def _backend_from(model: Any, table: np.ndarray, arrays_path: Path) -> Any:
     if table.shape[1:] != (512,) or table.dtype != np.uint8:
         raise ValueError(f"table {table.shape} {table.dtype}")
     backend.table = table
-    lists: dict[str, list[np.ndarray]] = {}
+    lists: dict[str, dict[int, np.ndarray]] = {}
     with np.load(arrays_path, allow_pickle=False) as stored:
         for key in stored.files:
             kind, name, *index = key.split(":")
             value = stored[key]
             if kind == "list":
-                lists.setdefault(name, []).append(value)  # saved in order
+                lists.setdefault(name, {})[int(index[0])] = value
             elif kind == "float":
                 setattr(backend, name, float(value))
             elif kind == "int":
@@ -144,7 +144,7 @@ def _backend_from(model: Any, table: np.ndarray, arrays_path: Path) -> Any:
             else:
                 setattr(backend, name, value)
     for name, parts in lists.items():
-        setattr(backend, name, parts)
+        setattr(backend, name, [parts[i] for i in range(len(parts))])
     backend.encode(["warm"])  # an attribute the cache lacks fails here, not in a lookup
     return backend
 

@@ -435,9 +435,7 @@ class FactcheckAPI:
             raise HTTPError(415, "unsupported_media_type", "POST /check takes application/json")
         try:
             data = json.loads((body or b"").decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise HTTPError(400, "invalid_input", f"the body is not valid JSON: {exc}") from exc
-        except ValueError as exc:  # JSONDecodeError, or an integer past Python's 4,300 digits
+        except ValueError as exc:  # bad UTF-8 or JSON, or an integer past Python's 4,300 digits
             raise HTTPError(400, "invalid_input", f"the body is not valid JSON: {exc}") from exc
         except RecursionError:  # a body of thousands of nested brackets: bad input, not a 500
             raise HTTPError(400, "invalid_input", "the body is nested too deeply") from None
