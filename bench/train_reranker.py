@@ -20,11 +20,12 @@ on the same cache writes the same file (~1 min once the embedding cache is warm)
   come from two-fold cross-fitting (each fold scored by a ranker that did not train on it) and
   from two situations per query: the true item in the pool (label = first hit is relevant) and
   the true item held out (label 0). That teaches it what a loosely related first hit looks like.
-* Thresholds: on those rows, scored by a calibrator that did not see them, ``match`` is the lowest confidence whose held-out
-  false-match rate is <= 4% (a margin under the 5% target), ``suggestion`` the lowest whose
-  held-out rate of showing anything is <= 20%: once over all rows (the shared pair), and again
-  for each claim language with at least ``MIN_LANGUAGE_CLAIMS`` training claims (one shared
-  pair spent the whole 4% on English tweets and left Indonesian messages at 2%).
+* Thresholds: on those rows, scored by a calibrator that did not see them, ``match`` is the
+  lowest confidence whose held-out false-match rate is <= 4% (a margin under the 5% target),
+  ``suggestion`` the lowest whose held-out rate of showing anything is <= 20%: once over all
+  rows (the shared pair), and again for each claim language with at least
+  ``MIN_LANGUAGE_CLAIMS`` training claims (one shared pair spent the whole 4% on English tweets
+  and left Indonesian messages at 2%).
 """
 
 from __future__ import annotations

