@@ -211,6 +211,14 @@ def split_of(ds_name: str, part: str, q: Query) -> str:
     return side
 
 
+def reranker_only(ds_name: str, qid: str) -> bool:
+    """Half of the training queries, fixed by a salted hash of their id: with ``train_embedder.py
+    --hold-back`` the embedder never trains on them, so the re-ranker can learn from features
+    of queries the embedder has not seen (the distribution it meets at answer time). The salt
+    keeps this half independent of train_reranker.py's cross-fitting folds."""
+    return int(hashlib.md5(f"reranker-only:{ds_name}:{qid}".encode()).hexdigest(), 16) % 2 == 1
+
+
 # -- caching embedder --------------------------------------------------------------------
 
 

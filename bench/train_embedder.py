@@ -41,7 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    LOADERS, ROOT, CachingEmbedder, DataSet, Query, log, query_form, split_of, table,
+    LOADERS, ROOT, CachingEmbedder, DataSet, Query, log, query_form, reranker_only, split_of, table,
 )
 
 import e5_torch  # noqa: E402
@@ -110,7 +110,7 @@ class BM25:
 
 
 def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
-                  dense_sets: tuple[str, ...] = ("turnbackhoax",)):
+                  dense_sets: tuple[str, ...] = ("turnbackhoax",), hold_back: bool = False):
     """Per set: item texts, train examples (query text, positive item, relevant items, hard
     negatives). Dense mining needs the current model's vectors (bench cache)."""
     out = []
@@ -124,7 +124,7 @@ def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
         qs = []
         for part, queries in ds.splits.items():
             for q in queries:
-                if is_train(name, part, q):
+                if is_train(name, part, q) and not (hold_back and reranker_only(name, q.qid)):
                     rel = sorted(key_to_i[k] for k in q.relevant if k in key_to_i)
                     if rel:
                         # an item with the same text as a relevant one is relevant too
@@ -288,7 +288,8 @@ def train(args) -> dict:
 
     embedder = None if args.no_dense_mining else CachingEmbedder()
     t_mine = time.perf_counter()
-    data = load_examples(args.hard_k, args.dup_cos, embedder, tuple(args.dense_sets.split(",")))
+    data = load_examples(args.hard_k, args.dup_cos, embedder, tuple(args.dense_sets.split(",")),
+                         args.hold_back)
     t_mine = time.perf_counter() - t_mine
 
     tok = e5_torch.EngineTokenizer()
@@ -571,6 +572,8 @@ def main() -> None:
     ap.add_argument("--top-layers", type=int, default=0,
                     help="train only the top N layers, their 4-bit matrices quantisation-aware, "
                          "on cached states of the frozen bottom (0 = BitFit on every layer)")
+    ap.add_argument("--hold-back", action="store_true",
+                    help="leave common.reranker_only's half of the training queries to the re-ranker")
     ap.add_argument("--qat-lr", type=float, default=2e-4, help="learning rate of the 4-bit matrices")
     ap.add_argument("--eval-every", type=int, default=0,
                     help="probe the unseen sets with the torch model every N steps (learning curve)")

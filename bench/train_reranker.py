@@ -42,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE, ROOT, CachingEmbedder, log  # noqa: E402
+from common import CACHE, ROOT, CachingEmbedder, log, reranker_only  # noqa: E402
 from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
 
 from factcheck.rerank import (  # noqa: E402
@@ -59,6 +59,14 @@ SHOW_TARGET = 0.20
 
 
 # -- data --------------------------------------------------------------------------------
+
+
+def held_back_by(model: str) -> bool:
+    """Whether ``model`` is a tuned embedder trained with ``--hold-back`` (its recipe says so)."""
+    from factcheck import tuned_e5
+
+    artefact = tuned_e5.ARTEFACTS.get(model)
+    return bool(artefact and tuned_e5.read_meta(artefact).get("recipe", {}).get("hold_back"))
 
 
 def load_pools(refresh: bool = False, model: str | None = None) -> list[Pool]:
@@ -368,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     pools = load_pools(args.refresh, None if args.model == DEFAULT_MODEL else args.model)
     train = [p for p in pools if p.split == "train"]
+    held_back = held_back_by(args.model)
+    if held_back:  # the embedder trained on the other half: learn from what it has not seen
+        train = [p for p in train if reranker_only(p.set, p.qid)]
     log(f"{len(train)} training queries ("
         + ", ".join(f"{s}={sum(p.set == s for p in train)}" for s in SETS) + ")")
     model_id = get_embedder(args.model).model_id
@@ -406,8 +417,10 @@ def main(argv: list[str] | None = None) -> int:
         version=date.today().isoformat(),
         trained_on={s: sum(p.set == s for p in train) for s in SETS},
         split="train = CLEF2020 train + CLEF2022 train (less its 197 CLEF2020 dev tweets) + "
-              "turnbackhoax even IDs; "
-              "test (never seen) = CLEF2020 dev + CLEF2022 dev + turnbackhoax odd IDs",
+              "turnbackhoax even IDs"
+              + ("; of those only the half the embedder did not train on (common.reranker_only)"
+                 if held_back else "")
+              + "; test (never seen) = CLEF2020 dev + CLEF2022 dev + turnbackhoax odd IDs",
         trainer="bench/train_reranker.py",
     )
     Reranker(spec)  # validates

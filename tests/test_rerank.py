@@ -10,7 +10,7 @@ import pytest
 
 from factcheck import FactChecker, InvalidInput, Thresholds, Tier
 from factcheck.config import ENV_THRESHOLDS, thresholds_for
-from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL
+from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2
 from factcheck.ranking import tier_for
 from factcheck.models import VerifiedItem
 from factcheck.rerank import (
@@ -260,7 +260,7 @@ def test_every_bundled_reranker_is_for_the_model_its_name_says() -> None:
     files = sorted(p.name for p in resources.files("factcheck").joinpath("data").iterdir()
                    if p.name.startswith("reranker-"))
     assert "reranker-factcheck-e5-small-claims-v1.json" in files
-    for model_id in (DEFAULT_MODEL, TUNED_MODEL):
+    for model_id in (DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2):
         reranker = bundled_reranker(model_id)
         assert reranker is not None and reranker.model_id == model_id
         assert f"reranker-{model_slug(model_id)}.json" in files
