@@ -356,22 +356,19 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
             self.p = nn.ParameterDict()
             for name in f.fp32_names:
                 self.p[name.replace(".", "_")] = nn.Parameter(torch.from_numpy(f.fp32(name)))
-            self.qat_layers = tuple(sorted(qat_layers))
-            self.q = nn.ParameterDict()
-            self.q_names: dict[str, str] = {}
+            self.q = nn.ParameterDict()  # "l10_q_w" -> latent weights of l10.q.w
             for li in range(self.NL):
                 for s in LAYER_Q4:
                     name = f"l{li}.{s}"
+                    key = name.replace(".", "_")
                     rows = f.FF if s == "fi.w" else self.H
                     w = torch.from_numpy(f.q4(name, rows))
-                    if li in self.qat_layers:
-                        self.q[name.replace(".", "_")] = nn.Parameter(w)
-                        self.q_names[name.replace(".", "_")] = name
+                    if li in qat_layers:
+                        self.q[key] = nn.Parameter(w)
                         d = f.q4_raw(name)[:, :2].copy().view("<f2").astype(np.float32)
-                        self.register_buffer(name.replace(".", "_") + "_d",
-                                             torch.from_numpy(d).view(rows, -1, 1))
+                        self.register_buffer(key + "_d", torch.from_numpy(d).view(rows, -1, 1))
                     else:
-                        self.register_buffer(name.replace(".", "_"), w)
+                        self.register_buffer(key, w)
             names = trainable if trainable is not None else tuple(
                 n for n in f.fp32_names if n not in ("emb.pos", "emb.type"))
             for n in f.fp32_names:
@@ -442,7 +439,8 @@ def build_model(path: str | os.PathLike | None = None, trainable: tuple[str, ...
 
         def q4_state(self) -> dict[str, np.ndarray]:
             """Every quantisation-aware matrix as the Q4_0 blocks (n, 18) uint8 it exports to."""
-            return {self.q_names[k]: quantize_like(v.detach().cpu().numpy(), f.q4_raw(self.q_names[k]))
+            names = {k: k.replace("_", ".") for k in self.q}  # file names have no "_"
+            return {names[k]: quantize_like(v.detach().cpu().numpy(), f.q4_raw(names[k]))
                     for k, v in self.q.items()}
 
     return E5Torch()

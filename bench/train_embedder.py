@@ -61,17 +61,8 @@ from common import (  # noqa: E402
 
 import e5_torch  # noqa: E402
 
-DATA_OUT = ROOT / "factcheck" / "data"
+from factcheck import tuned_e5  # noqa: E402
 
-
-
-def artefact_name(model_id: str) -> str:
-    """factcheck/e5-small-claims-v2 -> e5-claims-v2.npz (tuned_e5.ARTEFACTS' names)."""
-    return "e5-claims-" + model_id.rsplit("-", 1)[-1] + ".npz"
-
-
-def card_name(model_id: str) -> str:
-    return "E5-CLAIMS-" + model_id.rsplit("-", 1)[-1].upper() + ".md"
 SETS = ("clef2022", "clef2020", "turnbackhoax")  # mining order: the bench cache fills set by set
 
 
@@ -252,32 +243,25 @@ def probe_sets(tok) -> list[dict]:
     return out
 
 
-def proxy_eval(model, tok, start: int, probe: list[dict], max_tokens: int = 512) -> dict:
-    """Dense MAP@5 / P@1 with the torch model (texts truncated to one 512-token window): a
-    cheap learning curve; the figures that count come from the engine (``dense_eval``)."""
+def proxy_eval(encode, tok, probe: list[dict], max_tokens: int = 512) -> dict:
+    """Dense MAP@5 / P@1 with the torch model being trained (``encode``: training's own batch
+    encoder, so the probe texts' stems share its cache; texts truncated to one 512-token
+    window): a cheap learning curve; the figures that count come from the engine
+    (``dense_eval``)."""
     import torch
     import torch.nn.functional as F
     from retrieval import metrics
 
-    cache = getattr(model, "_probe_stems", None)
-    if cache is None or cache.start != start:
-        cache = model._probe_stems = StemCache(model, tok, start) if start else None
-
     def vecs(texts: list[str]) -> np.ndarray:
-        out = []
+        order = sorted(range(len(texts)), key=lambda i: len(stems_ids(tok, texts[i], max_tokens)))
+        res: list[np.ndarray] = [np.empty(0)] * len(texts)
         with torch.no_grad():
-            order = sorted(range(len(texts)), key=lambda i: len(stems_ids(tok, texts[i], max_tokens)))
-            res = [None] * len(texts)
             for a in range(0, len(order), 32):
-                part = [texts[i] for i in order[a:a + 32]]
-                if cache is not None:
-                    v = model.top(*cache.batch(part, max_tokens), start)
-                else:
-                    v = model(*e5_torch.pad_batch([stems_ids(tok, t, max_tokens) for t in part]))
-                for i, row in zip(order[a:a + 32], F.normalize(v, dim=-1)):
+                part = order[a:a + 32]
+                v = F.normalize(encode([texts[i] for i in part], max_tokens), dim=-1)
+                for i, row in zip(part, v):
                     res[i] = row.numpy()
-            out = np.stack(res)
-        return out
+        return np.stack(res)
 
     result = {}
     for ps in probe:
@@ -368,7 +352,7 @@ def train(args) -> dict:
     probe = None
     if args.eval_every:
         probe = probe_sets(tok)
-        curve.append({"step": 0, **proxy_eval(model, tok, start, probe)})
+        curve.append({"step": 0, **proxy_eval(encode, tok, probe)})
         log("  probe before training: " + ", ".join(
             f"{k} {v['map@5']:.4f}/{v['p@1']:.4f}" for k, v in curve[-1].items() if k != "step"))
     t0 = time.perf_counter()
@@ -405,7 +389,7 @@ def train(args) -> dict:
             export(model, args, {"partial_step": step + 1}, quiet=True)
         if args.eval_every and ((step + 1) % args.eval_every == 0 or step + 1 == steps):
             model.eval()
-            curve.append({"step": step + 1, **proxy_eval(model, tok, start, probe)})
+            curve.append({"step": step + 1, **proxy_eval(encode, tok, probe)})
             log(f"  probe at step {step + 1}: " + ", ".join(
                 f"{k} {v['map@5']:.4f}/{v['p@1']:.4f}" for k, v in curve[-1].items() if k != "step"))
             model.train()
@@ -419,8 +403,6 @@ def train(args) -> dict:
 
 
 def export(model, args, info: dict, quiet: bool = False) -> dict:
-    from factcheck import tuned_e5
-
     base = model.file
     state = model.fp32_state()
     changed = {n: v for n, v in state.items() if not np.array_equal(v, base.fp32(n))}
@@ -532,7 +514,7 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         "intfloat/multilingual-e5-small is MIT). This derivative is MIT too.",
         trained,
         f"- Assembled file SHA-256 `{meta['model_sha256']}`; artefact "
-        f"`factcheck/data/{Path(r.get('out') or artefact_name(model_id)).name}` SHA-256 "
+        f"`factcheck/data/{tuned_e5.ARTEFACTS[model_id].name}` SHA-256 "
         f"`{meta.get('artefact_sha256', '')}`.",
         "",
         "## Data (train side only; bench/pools.py's split)",
@@ -618,11 +600,13 @@ def main() -> None:
     ap.add_argument("--eval-pool", type=int, default=0,
                     help="rank the CLEF dev queries' BM25 top-K union instead of the whole corpus")
     args = ap.parse_args()
-    if not args.out:
-        args.out = str(DATA_OUT / artefact_name(args.model_id))
+    if args.model_id not in tuned_e5.ARTEFACTS:
+        ap.error(f"--model-id: one of {', '.join(tuned_e5.ARTEFACTS)}")
+    artefact = tuned_e5.ARTEFACTS[args.model_id]
+    card = artefact.with_name(artefact.stem.upper() + ".md").name  # e5-claims-v2 -> E5-CLAIMS-V2.md
+    args.out = args.out or str(artefact)
 
     from factcheck.embedding import get_embedder
-    from factcheck import tuned_e5
 
     t0 = time.time()
     meta = None
@@ -630,7 +614,7 @@ def main() -> None:
         meta = train(args)
     if args.no_eval:
         if meta:
-            write_card(meta, None, Path(args.out).parent / card_name(meta['model_id']))
+            write_card(meta, None, Path(args.out).parent / card)
         return
     sets = tuple(args.eval_sets.split(","))
     pool = {n: args.eval_pool for n in ("clef2020", "clef2022")} if args.eval_pool else None
@@ -649,7 +633,7 @@ def main() -> None:
     res = Path(args.out).with_suffix(".eval.json")
     res.write_text(json.dumps({"before": before, "after": after}, indent=1))
     meta = meta or tuned_e5.read_meta(Path(args.out))
-    write_card(meta, {"before": before, "after": after}, Path(args.out).parent / card_name(meta['model_id']))
+    write_card(meta, {"before": before, "after": after}, Path(args.out).parent / card)
     log(f"total {time.time() - t0:.0f}s")
 
 

