@@ -219,6 +219,16 @@ def reranker_only(ds_name: str, qid: str) -> bool:
     return int(hashlib.md5(f"reranker-only:{ds_name}:{qid}".encode()).hexdigest(), 16) % 2 == 1
 
 
+def mirror_path(model_id: str) -> Path:
+    """Where ``train_embedder.py --hold-back --mirror`` writes the cross-fitting twin of a
+    held-back tuned model: trained on the half the model left to the re-ranker, so that
+    ``train_reranker.py --cross-fit`` has features of an unseen embedder for every training
+    query. Bench cache: it trains the re-ranker and is never served."""
+    from factcheck import tuned_e5
+
+    return CACHE / f"{tuned_e5.ARTEFACTS[model_id].stem}-mirror.npz"
+
+
 # -- caching embedder --------------------------------------------------------------------
 
 

@@ -56,7 +56,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    LOADERS, ROOT, CachingEmbedder, DataSet, Query, log, query_form, reranker_only, split_of, table,
+    LOADERS, CachingEmbedder, DataSet, Query, log, mirror_path, query_form, reranker_only,
+    split_of, table,
 )
 
 import e5_torch  # noqa: E402
@@ -116,7 +117,8 @@ class BM25:
 
 
 def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
-                  dense_sets: tuple[str, ...] = ("turnbackhoax",), hold_back: bool = False):
+                  dense_sets: tuple[str, ...] = ("turnbackhoax",), hold_back: bool = False,
+                  mirror: bool = False):
     """Per set: item texts, train examples (query text, positive item, relevant items, hard
     negatives). Dense mining needs the current model's vectors (bench cache)."""
     out = []
@@ -130,7 +132,9 @@ def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
         qs = []
         for part, queries in ds.splits.items():
             for q in queries:
-                if is_train(name, part, q) and not (hold_back and reranker_only(name, q.qid)):
+                # hold-back: the embedder's half; mirror: the re-ranker's half instead
+                if is_train(name, part, q) and (not hold_back
+                                                or reranker_only(name, q.qid) == mirror):
                     rel = sorted(key_to_i[k] for k in q.relevant if k in key_to_i)
                     if rel:
                         # an item with the same text as a relevant one is relevant too
@@ -288,7 +292,7 @@ def train(args) -> dict:
     embedder = None if args.no_dense_mining else CachingEmbedder()
     t_mine = time.perf_counter()
     data = load_examples(args.hard_k, args.dup_cos, embedder, tuple(args.dense_sets.split(",")),
-                         args.hold_back)
+                         args.hold_back, args.mirror)
     t_mine = time.perf_counter() - t_mine
 
     tok = e5_torch.EngineTokenizer()
@@ -501,6 +505,8 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         flags += " --train-pos"
     if r.get("hold_back"):
         flags += " --hold-back"
+    if r.get("mirror"):
+        flags += " --mirror"
     lines = [
         f"# {model_id}: multilingual-e5-small adapted to claim matching",
         "",
@@ -520,7 +526,9 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         "## Data (train side only; bench/pools.py's split)",
         f"- queries: {', '.join(f'{k} {v}' for k, v in meta['queries'].items())} "
         "(turnbackhoax rows with an even ID, CLEF2020 `train`, CLEF2022 `train`"
-        + ("; only the half outside `common.reranker_only`, the other half trains the re-ranker"
+        + ("; only `common.reranker_only`'s half: the cross-fitting mirror of the held-back model"
+           if r.get("mirror") else
+           "; only the half outside `common.reranker_only`, the other half trains the re-ranker"
            if r.get("hold_back") else "")
         + "); odd IDs and the CLEF `dev` splits were never seen.",
         "- query = the text as circulated (`query_form`), positive = the fact-check's "
@@ -581,6 +589,10 @@ def main() -> None:
                          "on cached states of the frozen bottom (0 = BitFit on every layer)")
     ap.add_argument("--hold-back", action="store_true",
                     help="leave common.reranker_only's half of the training queries to the re-ranker")
+    ap.add_argument("--mirror", action="store_true",
+                    help="with --hold-back: train on the re-ranker's half instead, the "
+                         "cross-fitting mirror read by train_reranker.py --cross-fit (written to "
+                         "bench/.cache/<artefact>-mirror.npz unless --out)")
     ap.add_argument("--qat-lr", type=float, default=2e-4, help="learning rate of the 4-bit matrices")
     ap.add_argument("--eval-every", type=int, default=0,
                     help="probe the unseen sets with the torch model every N steps (learning curve)")
@@ -604,6 +616,10 @@ def main() -> None:
         ap.error(f"--model-id: one of {', '.join(tuned_e5.ARTEFACTS)}")
     artefact = tuned_e5.ARTEFACTS[args.model_id]
     card = artefact.with_name(artefact.stem.upper() + ".md").name  # e5-claims-v2 -> E5-CLAIMS-V2.md
+    if args.mirror and not args.hold_back:
+        ap.error("--mirror needs --hold-back (it trains on the half --hold-back leaves out)")
+    if args.mirror:
+        args.out = args.out or str(mirror_path(args.model_id))
     args.out = args.out or str(artefact)
 
     from factcheck.embedding import get_embedder

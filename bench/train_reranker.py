@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/train_reranker.py            # train, report, write the weights
     .venv/bin/python bench/train_reranker.py --dry-run  # train and report only
+    .venv/bin/python bench/train_reranker.py --model factcheck/e5-small-claims-v2 --cross-fit
+
+A tuned embedder trained with ``--hold-back`` saw half of the training queries; its re-ranker
+learns from the other half only, or with ``--cross-fit`` from all of them, each half with the
+features of the embedder that did not see it (the model, or its ``--mirror`` twin trained on
+the other half): a re-ranker must learn from the cosines of claims its embedder has not seen.
 
 Training data is the *train* side of ``bench/pools.py``'s split only (CLEF2020 train, CLEF2022
 train, turnbackhoax even IDs); the test side is never read here. Pure numpy, seeded, so a rerun
@@ -17,7 +23,7 @@ on the same cache writes the same file (~1 min once the embedding cache is warm)
 * Confidence: logistic regression over the first hit of the re-ranked pool (its lead over the
   rest and all its features; a hidden layer is supported but did not help: recall 0.34 vs 0.36
   at the same held-out false-match rate). Its training rows
-  come from two-fold cross-fitting (each fold scored by a ranker that did not train on it) and
+  come from ``FOLDS``-fold cross-fitting (each fold scored by a ranker that did not train on it) and
   from two situations per query: the true item in the pool (label = first hit is relevant) and
   the true item held out (label 0). That teaches it what a loosely related first hit looks like.
 * Thresholds: on those rows, scored by a calibrator that did not see them, ``match`` is the
@@ -42,20 +48,28 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE, ROOT, CachingEmbedder, log, reranker_only  # noqa: E402
+from common import CACHE, ROOT, CachingEmbedder, log, mirror_path, reranker_only  # noqa: E402
 from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
 
 from factcheck.rerank import (  # noqa: E402
     CONF_FEATURES, FEATURES, FORMAT_VERSION, Reranker, TreeForest, confidence_features,
     forest_from_lightgbm, model_slug,
 )
-from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
+from factcheck import tuned_e5  # noqa: E402
+from factcheck.embedding import DEFAULT_MODEL, Embedder, get_embedder  # noqa: E402
 from factcheck.text import detect_language  # noqa: E402
 
 SETS = ["turnbackhoax", "clef2020", "clef2022"]
 HIDDEN = 16
 FMR_TARGET = 0.04
 SHOW_TARGET = 0.20
+#: Cross-fitting folds for the confidence rows. The thresholds are chosen on fold rankers'
+#: scores and applied to the final ranker's, so the folds should train on nearly as much as
+#: the final ranker does: with 2 folds (each ranker on half the queries) the 4% chosen on the
+#: training side landed at 2.0-2.7% on unseen turnbackhoax and called 54% (base) / 46% (v2) of
+#: correct first hits a match; with 5 folds, 3.0% and 57% / 53% (2026-12-07, /tmp harness
+#: over the cached pools; CLEF2020 dev 5.1% -> 5.6% base, 3.6% -> 5.1% v2, 197 tweets).
+FOLDS = 5
 
 
 # -- data --------------------------------------------------------------------------------
@@ -63,28 +77,28 @@ SHOW_TARGET = 0.20
 
 def held_back_by(model: str) -> bool:
     """Whether ``model`` is a tuned embedder trained with ``--hold-back`` (its recipe says so)."""
-    from factcheck import tuned_e5
-
     artefact = tuned_e5.ARTEFACTS.get(model)
     return bool(artefact and tuned_e5.read_meta(artefact).get("recipe", {}).get("hold_back"))
 
 
-def load_pools(refresh: bool = False, model: str | None = None) -> list[Pool]:
-    """Pools of all sets for ``model`` (None: the default), cached in bench/.cache keyed by the
-    code that shapes them and by the model's vectors."""
+def load_pools(refresh: bool = False, model: str | None = None,
+               embedder: Embedder | None = None) -> list[Pool]:
+    """Pools of all sets for ``model`` (None: the default), or for an ``embedder`` that is not a
+    registered model (an experiment's artefact), cached in bench/.cache keyed by the code that
+    shapes them and by the model's vectors."""
     # features are computed lazily from the stored inputs (terms, IDF), so rerank.py may change
     # without invalidating; bump pools.POOLS_VERSION when FeatureBuilder or select_pool change
     code = "".join((ROOT / p).read_text() for p in (
         "factcheck/text.py", "factcheck/ranking.py", "factcheck/lookup.py", "bench/pools.py",
         "factcheck/store.py"))
-    embedder = CachingEmbedder(get_embedder(model) if model else None)
-    if model:  # the default model's cache file keeps its old name
-        code += embedder.cache_key
+    caching = CachingEmbedder(embedder or (get_embedder(model) if model else None))
+    if model or embedder:  # the default model's cache file keeps its old name
+        code += caching.cache_key
     key = hashlib.sha256(code.encode()).hexdigest()[:16]
     path = CACHE / f"pools-{key}.pkl"
     if path.exists() and not refresh:
         return pickle.loads(path.read_bytes())
-    pools, checkers = collect(SETS, embedder)
+    pools, checkers = collect(SETS, caching)
     for c in checkers.values():
         c.close()
     path.write_bytes(pickle.dumps(pools))
@@ -373,20 +387,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refresh", action="store_true", help="recompute the cached pools")
     ap.add_argument("--model", default=DEFAULT_MODEL,
                     help="the embedder whose re-ranker is trained (default: the default model)")
+    ap.add_argument("--cross-fit", action="store_true",
+                    help="a --hold-back model only: learn from every training query, each with "
+                         "the features of the embedder that did not see it (the model for its "
+                         "re-ranker's half, its --mirror for the other)")
+    ap.add_argument("--out", help="write the weights here instead of factcheck/data")
     args = ap.parse_args(argv)
     pools = load_pools(args.refresh, None if args.model == DEFAULT_MODEL else args.model)
     train = [p for p in pools if p.split == "train"]
     held_back = held_back_by(args.model)
-    if held_back:  # the embedder trained on the other half: learn from what it has not seen
+    mirror = None
+    if args.cross_fit:
+        if not held_back:
+            ap.error("--cross-fit needs a model trained with --hold-back")
+        path = mirror_path(args.model)
+        if not path.exists():
+            ap.error(f"no mirror at {path}: train_embedder.py --model-id {args.model} "
+                     "--hold-back --mirror (with the model's own recipe)")
+        mirror = tuned_e5.TunedE5Embedder(artefact=path, model_id=args.model)
+        twin = {(p.set, p.qid): p for p in load_pools(args.refresh, args.model, mirror)
+                if p.split == "train"}
+        train = [p if reranker_only(p.set, p.qid) else twin[(p.set, p.qid)] for p in train]
+    elif held_back:  # the embedder trained on the other half: learn from what it has not seen
         train = [p for p in train if reranker_only(p.set, p.qid)]
     log(f"{len(train)} training queries ("
         + ", ".join(f"{s}={sum(p.set == s for p in train)}" for s in SETS) + ")")
     model_id = get_embedder(args.model).model_id
-    # two-fold cross-fitting: out-of-fold confidence rows for the calibrator and thresholds
-    fold = np.array([int(hashlib.md5(f"{p.set}:{p.qid}".encode()).hexdigest(), 16) % 2
+    # cross-fitting: out-of-fold confidence rows for the calibrator and thresholds
+    fold = np.array([int(hashlib.md5(f"{p.set}:{p.qid}".encode()).hexdigest(), 16) % FOLDS
                      for p in train])
     rows, labels, held, row_fold, langs = [], [], [], [], []
-    for k in (0, 1):
+    for k in range(FOLDS):
         log(f"fold {k}:")
         r = fit_ranker([p for p, f in zip(train, fold) if f != k])
         oof = [p for p, f in zip(train, fold) if f == k]
@@ -396,9 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     cx, cy, ch = np.vstack(rows), np.concatenate(labels), np.concatenate(held)
     cl = np.concatenate(langs)
     rf = np.concatenate(row_fold)
-    # thresholds from cross-fitted confidences too: each fold's calibrator scores the other
+    # thresholds from cross-fitted confidences too: each fold is scored by a calibrator fitted
+    # on the other folds' rows
     oof_conf = np.zeros(len(cy))
-    for k in (0, 1):
+    for k in range(FOLDS):
         oof_conf[rf == k] = apply_conf(fit_logistic(cx[rf != k], cy[rf != k]), cx[rf == k])
     conf = fit_logistic(cx, cy)
     log("final ranker on all training queries:")
@@ -418,17 +450,26 @@ def main(argv: list[str] | None = None) -> int:
         trained_on={s: sum(p.set == s for p in train) for s in SETS},
         split="train = CLEF2020 train + CLEF2022 train (less its 197 CLEF2020 dev tweets) + "
               "turnbackhoax even IDs"
-              + ("; of those only the half the embedder did not train on (common.reranker_only)"
+              + ("; each with the features of the embedder that did not train on it (the model "
+                 "for common.reranker_only's half, its cross-fitting mirror for the other)"
+                 if mirror else
+                 "; of those only the half the embedder did not train on (common.reranker_only)"
                  if held_back else "")
               + "; test (never seen) = CLEF2020 dev + CLEF2022 dev + turnbackhoax odd IDs",
         trainer="bench/train_reranker.py",
     )
+    build = tuned_e5.model_sha256(args.model)
+    if build:  # bundled_reranker refuses these weights once the artefact is retrained
+        spec["embedder_sha256"] = build
+    if mirror:
+        spec["mirror_sha256"] = tuned_e5.read_meta(mirror.artefact)["model_sha256"]
     Reranker(spec)  # validates
     log(f"provisional cosine pair (not re-ranked lookups; full index, train side): "
         f"{cosine_pair(train)}")
     if args.dry_run:
         return 0
-    out = ROOT / "factcheck" / "data" / f"reranker-{model_slug(model_id)}.json"
+    out = Path(args.out) if args.out else (
+        ROOT / "factcheck" / "data" / f"reranker-{model_slug(model_id)}.json")
     out.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log(f"wrote {out}")
     return 0

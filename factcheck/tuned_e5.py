@@ -77,6 +77,15 @@ def read_meta(artefact: Path = ARTEFACT) -> dict:
             f"{_id_of(artefact)}: cannot read {_meta_path(Path(artefact))}: {exc}") from exc
 
 
+def model_sha256(model_id: str) -> str | None:
+    """The checksum of the model file a bundled tuned model assembles to (None: not one).
+
+    A re-ranker trained on one build of a tuned model records it, so that weights left stale
+    by a retrained artefact are refused instead of applied silently."""
+    artefact = ARTEFACTS.get(model_id)
+    return str(read_meta(artefact)["model_sha256"]) if artefact else None
+
+
 def directory(data: bytes) -> dict[str, tuple[int, int, int]]:
     """name -> (offset, element count, byte size) of every tensor of an ``E5S1`` file (see
     e5.c): 4 bytes per element for fp32, 18 per 32 for Q4_0 blocks."""

