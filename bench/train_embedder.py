@@ -20,7 +20,9 @@ rounding, as for the base model). Two recipes:
 ``--hold-back`` leaves half of the training queries (``common.reranker_only``) to the
 re-ranker: ``train_reranker.py --model`` then learns only from queries this embedder never
 saw, whose cosines look like those of real claims at answer time (not the inflated cosines of
-its own training queries).
+its own training queries). ``--hold-back --mirror`` trains the twin on the other half
+(``common.mirror_path``, bench cache only), with which ``train_reranker.py --cross-fit``
+learns from every training query.
 
 Data: the train side only (bench/pools.py's split): turnbackhoax rows with an even ID, CLEF2020
 ``train``, CLEF2022 ``train``. Query = the text as circulated (``query_form``, what
