@@ -470,8 +470,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     out = Path(args.out) if args.out else (
         ROOT / "factcheck" / "data" / f"reranker-{model_slug(model_id)}.json")
+    old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     out.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log(f"wrote {out}")
+    if "cross_language" in old.get("thresholds", {}):
+        # the bar is a level of *these* confidences: a new calibrator needs a new one
+        log(f"the cross-language bar was dropped with the old confidence model: run "
+            f"bench/mixed_languages.py --model {model_id} --side train --calibrate --write")
     return 0
 
 

@@ -37,6 +37,14 @@ class Thresholds:
     turnbackhoax), so each language with enough training claims gets the pair that holds its
     own rate at the target; other languages (or a claim too short to tell) use the shared one.
 
+    ``confidence_cross`` is the suggestion bar for a first hit written in another language than
+    the claim (None: no such rule). The confidence was trained on claims and fact-checks in one
+    language, so it reads the missing shared words of a translation as "unrelated": a Snopes
+    check of the vaccine-chip hoax scored 0.23 for the same hoax in Indonesian. The bar is chosen
+    on the training side of a mixed-language index (``bench/mixed_languages.py``), for the false
+    leads it adds among claims nobody has checked; such a first hit is never called a match on
+    this bar, only shown.
+
     ``cosine_languages`` does the same for the cosine pair, ``(language, match, suggestion)``:
     an unrelated Indonesian message sits closer to its nearest fact-check than an English tweet
     (``bench/small_index.py``: the same 4% false-match rate at 0.9375 for Indonesian and 0.92 for
@@ -49,6 +57,7 @@ class Thresholds:
     confidence_suggestion: float | None = None
     languages: tuple[tuple[str, float, float], ...] = ()
     cosine_languages: tuple[tuple[str, float, float], ...] = ()
+    confidence_cross: float | None = None
 
     def for_language(self, language: str | None) -> "Thresholds":
         """The thresholds that apply to a claim in ``language`` (``None``: unknown)."""
@@ -69,13 +78,16 @@ class Thresholds:
             out["confidence_match"] = self.confidence_match
         if self.confidence_suggestion is not None:
             out["confidence_suggestion"] = self.confidence_suggestion
+        if self.confidence_cross is not None:
+            out["confidence_cross"] = self.confidence_cross
         return out
 
     def with_overrides(self, spec: str) -> "Thresholds":
         """``"match=0.9,confidence_match=0.8"``: the named fields replaced (from the env var)."""
         values = self.as_dict()
         named: set[str] = set()
-        allowed = {"match", "suggestion", "confidence_match", "confidence_suggestion"}
+        allowed = {"match", "suggestion", "confidence_match", "confidence_suggestion",
+                   "confidence_cross"}
         for part in filter(None, (p.strip() for p in spec.split(","))):
             name, sep, raw = part.partition("=")
             name = name.strip()

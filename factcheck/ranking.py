@@ -47,7 +47,7 @@ from .models import CheckResult, Hit, Tier
 from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker
 from .second_view import SecondView
 from .store import Filters, Store
-from .text import detect_language, keyword_terms
+from .text import detect_language, identify_language, keyword_terms
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -171,6 +171,25 @@ def tier_for(
     return Tier.NONE
 
 
+def leads_across_languages(
+    claim: str, hit_language: str | None, confidence: float | None, thresholds: Thresholds
+) -> bool:
+    """Whether a first hit the confidence calls "no match" is a fact-check in another language
+    than the claim, at or above the cross-language bar (``thresholds.confidence_cross``).
+
+    The claim's language is identified only past the bar, so most lookups never load the
+    identifier. Unknown on either side (a short claim, an item without a language) is not
+    "another language"."""
+    bar = thresholds.confidence_cross
+    if bar is None or confidence is None or confidence < bar:
+        return False
+    theirs = (hit_language or "").split("-")[0].strip().lower()
+    if not theirs:
+        return False
+    ours = identify_language(claim)
+    return ours is not None and ours != theirs
+
+
 # -- thresholds and defaults, resolved per model --------------------------------------------
 
 
@@ -202,7 +221,8 @@ def _cosine_thresholds(model_id: str) -> Thresholds:
 
 def _with_confidence(base: Thresholds, reranker: Reranker) -> Thresholds:
     """``base`` with the confidence pairs of a re-ranker file's ``thresholds``:
-    ``{"match": m, "suggestion": s, "languages": {"en": {"match": m, "suggestion": s}}}``."""
+    ``{"match": m, "suggestion": s, "languages": {"en": {"match": m, "suggestion": s}},
+    "cross_language": {"suggestion": c}}``."""
     spec = reranker.thresholds
     if "match" not in spec:
         return base
@@ -211,10 +231,11 @@ def _with_confidence(base: Thresholds, reranker: Reranker) -> Thresholds:
         for lang, pair in dict(spec.get("languages") or {}).items()
     )
     suggestion = spec.get("suggestion")
+    cross = dict(spec.get("cross_language") or {}).get("suggestion")
     return replace(
         base, confidence_match=float(spec["match"]),
         confidence_suggestion=None if suggestion is None else float(suggestion),
-        languages=languages,
+        languages=languages, confidence_cross=None if cross is None else float(cross),
     )
 
 
@@ -408,20 +429,24 @@ class RankingPipeline:
 
     def decide(
         self, hits: Sequence[Hit], language: str | None, confidence: float | None,
-        semantic: bool = True,
+        semantic: bool = True, query: str = "",
     ) -> Decision:
         """The tier of a claim: from the re-ranker's confidence when there is one, else from
         the first hit's cosine, with the thresholds of the claim's language.
 
         ``semantic=False`` (keywords alone, no query vector): keywords cannot tell "about this
         claim" from "shares its words", so what they found is a suggestion and only their
-        absence is "no match".
+        absence is "no match". A first hit in another language than ``query`` is shown as a
+        suggestion from the cross-language bar up (:func:`leads_across_languages`).
         """
         thresholds = self.claim_thresholds(language)
         if not semantic:
             tier = Tier.SUGGESTION if hits else Tier.NONE
         else:
             tier = tier_for(hits[0].dense if hits else None, thresholds, confidence)
+            if tier is Tier.NONE and hits and leads_across_languages(
+                    query, hits[0].item.language, confidence, thresholds):
+                tier = Tier.SUGGESTION
         return Decision(tier, thresholds, confidence)
 
     # -- all of it --------------------------------------------------------------------------
@@ -452,7 +477,8 @@ class RankingPipeline:
         ]
         if not reranked:
             language = detect_language(query)
-        decision = self.decide(hits, language, confidence, semantic=vector is not None)
+        decision = self.decide(hits, language, confidence, semantic=vector is not None,
+                               query=query)
         return Ranking(query=query, hits=hits, tier=decision.tier,
                        thresholds=decision.thresholds, confidence=confidence, reranked=reranked,
                        degraded=degraded)
@@ -473,5 +499,5 @@ class RankingPipeline:
 __all__ = [
     "MODES", "RERANK_DEPTH", "Decision", "Fused", "FusionParams", "QueryVectors", "Ranking",
     "RankingPipeline", "RankingSettings", "Reranked", "fuse", "resolve_thresholds",
-    "select_pool", "tier_for",
+    "leads_across_languages", "select_pool", "tier_for",
 ]

