@@ -12,7 +12,7 @@ from typing import Any
 
 from .dates import parse_date
 from .models import VerifiedItem, Verdict
-from .text import detect_language
+from .text import identify_language
 from .urls import canonical_url, is_http_url, published_url
 from .verdicts import from_rating, normalise, strip_label
 
@@ -156,7 +156,7 @@ def item_from_claimreview(
         url=published_url(url), title=title, source=source, publisher=publisher, claim=claim,
         verdict_raw=raw, verdict=verdict,
         published=parse_date(node.get("datePublished") or node.get("dateCreated")),
-        language=(_scalar(language)[:2].lower() or detect_language(f"{title} {claim}")),
+        language=(_scalar(language)[:2].lower() or identify_language(f"{title} {claim}")),
         extra={
             k: v for k, v in {
                 "claimant": _name(reviewed.get("author")),
@@ -202,7 +202,7 @@ def items_from_google(record: dict[str, Any], *, source: str) -> list[VerifiedIt
                 publisher=str(publisher.get("name") or publisher.get("site") or ""),
                 claim=claim, verdict_raw=raw, verdict=normalise(raw),
                 published=parse_date(review.get("reviewDate")),
-                language=_scalar(review.get("languageCode")) or detect_language(f"{title} {claim}"),
+                language=_scalar(review.get("languageCode")) or identify_language(f"{title} {claim}"),
                 extra={k: v for k, v in {
                     "claimant": record.get("claimant"),
                     "claim_date": parse_date(record.get("claimDate")),

@@ -22,7 +22,7 @@ from .claimreview import (
 from .dates import parse_date
 from .errors import ImportFailed, InvalidInput
 from .models import VerifiedItem, Verdict
-from .text import detect_language
+from .text import identify_language
 from .urls import canonical_url, is_http_url, published_url
 from .verdicts import label_from_title, normalise, strip_label
 
@@ -108,7 +108,7 @@ def item_from_record(record: dict[str, Any], *, source: str) -> VerifiedItem:
         url=published_url(url), title=title, source=pick("source") or source,
         publisher=pick("publisher"), claim=claim, verdict_raw=raw, verdict=verdict,
         published=published, language=(pick("language")[:2].lower() or
-                                       detect_language(f"{title} {claim} {text[:500]}")),
+                                       identify_language(f"{title} {claim} {text[:500]}")),
         text=text, extra=extra,
     )
 

@@ -193,3 +193,20 @@ def test_imported_items_are_cited_as_published(tmp_path: Path, embedder: object)
         second.write_text(json.dumps({**record, "url": url.replace("www.", "")}), encoding="utf-8")
         report = fc.import_file(second)
         assert (report.new, report.unchanged, fc.store.count()) == (0, 1, 1)
+
+
+def test_an_item_without_a_language_gets_the_one_its_text_is_in(tmp_path: Path) -> None:
+    """The answer compares a fact-check's language with the claim's (a first hit in another
+    language is shown from a lower bar), so an import without one must not leave it empty
+    where the text says it, nor guess where it does not."""
+    rows = [
+        {"url": "https://a.example/1", "title": "Vaksin COVID-19 mengandung chip pelacak"},
+        {"url": "https://a.example/2", "title": "The vaccine does not contain a tracking chip"},
+        {"url": "https://a.example/3", "title": "Hoaks", "language": "ID"},
+        {"url": "https://a.example/4", "title": "OK 2024"},
+    ]
+    path = tmp_path / "items.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    parsed = read_file(path)
+    assert not parsed.errors
+    assert [i.language for i in parsed.items] == ["id", "en", "id", None]
