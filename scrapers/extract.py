@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup, Tag
 from factcheck.claimreview import MAX_DEPTH, find_claimreviews, item_from_claimreview, too_deep
 from factcheck.dates import parse_date
 from factcheck.models import Verdict, VerifiedItem
+from factcheck.text import identify_language
 from factcheck.urls import canonical_url, published_url
 
 from .base import valid_text
@@ -234,6 +235,8 @@ def page_items(
         extracted.get("date"),
     )
     description = meta(doc, "og:description", "description")
+    language = source.language or identify_language(f"{rest or title_full} {text[:500]}")
     return [source.item(response.url, title=rest or title_full, claim=rest or title_full,
                         verdict_raw=label or "", published=published, text=text,
+                        language=language,
                         extra={"description": description} if description else {})]

@@ -57,8 +57,9 @@ class _Generic(SiteSource):
         super().__init__(**options)
         self.name = str(name or type(self).name)  # type: ignore[misc]
         self.publisher = str(publisher or "")  # type: ignore[misc]
-        if language:
-            self.language = str(language)  # type: ignore[misc]
+        # a site the user points at may be in any language: unless the config names one, each
+        # page's is identified from its text ("" tells page_items to), never assumed Indonesian
+        self.language = str(language or "")  # type: ignore[misc]
         self.url_option = url_option
         first = url_option or (self.urls[0] if self.urls else None)
         if first and not self.base_url:

@@ -409,3 +409,23 @@ def test_an_api_answering_html_is_drift_naming_source_and_url() -> None:
         Komdigi().json_of(page, "hoax endpoint")
     assert Komdigi().json_of(response("https://komdigi.go.id/api", b'{"data": []}',
                                       "application/json"), "x") == {"data": []}
+
+
+ENGLISH_PAGE = """<html><head><title>Fact check: no, the vaccine does not contain a chip</title>
+</head><body><article><h1>Fact check: no, the vaccine does not contain a chip</h1>
+<p>Posts shared on social media claim that the vaccines being given to people around the world
+contain a tracking chip that can be read by phones. This is false: the ingredients of every
+approved vaccine are published, and none of them is a chip or could work as one.</p>
+<p>Health authorities in several countries have published the full list of what is in the
+vaccines, and independent experts who examined them found nothing of the kind.</p>
+</article></body></html>"""
+
+
+def test_a_generic_source_identifies_each_pages_language_unless_configured() -> None:
+    """A site the user points at is not assumed Indonesian: the answer compares an item's
+    language with the claim's, so a wrong one would show English checks as cross-language."""
+    url = "https://factcheck.example/vaccine-chip"
+    found = list(SitemapSource(name="mine", url=url).parse(response(url, ENGLISH_PAGE)))
+    assert [i.language for i in found] == ["en"]
+    configured = SitemapSource(name="mine", url=url, language="id")
+    assert [i.language for i in configured.parse(response(url, ENGLISH_PAGE))] == ["id"]
