@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from .i18n import format_date, text, verdict_label
+from .i18n import CATALOGUE, format_date, text, verdict_label
 from .models import CheckResult, Hit, Tier
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,12 +72,22 @@ def verdict_of(hit: Hit, lang: str) -> str:
     return verdict_label(clean(hit.item.verdict_raw), hit.item.verdict, lang)
 
 
+def written_in(item_language: str | None, lang: str) -> list[str]:
+    """``["berbahasa Inggris"]`` for a fact-check in another language than the reader's (a
+    lead across languages must say why its words differ from the claim's); nothing for the
+    reader's own language or one without a name in the catalogue."""
+    code = (item_language or "").split("-")[0].strip().lower()
+    if not code or code == lang or f"written.{code}" not in CATALOGUE:
+        return []
+    return [text(f"written.{code}", lang)]
+
+
 def hit_lines(hit: Hit, lang: str, verbose: bool = False) -> list[str]:
     """A hit as the CLI shows it: verdict and title, where it came from, a snippet."""
     item = hit.item
     lines = [f"{hit.rank}. [{verdict_of(hit, lang)}] {clean(item.title)}"]
     meta = [clean(item.publisher) or text("hit.no_publisher", lang),
-            format_date(item.published, lang), item.url]
+            format_date(item.published, lang), *written_in(item.language, lang), item.url]
     lines.append("   " + " · ".join(meta))
     data = hit.to_dict()
     snippet = clean(data["snippet"])

@@ -98,7 +98,7 @@ STATIC_FILES = {
     "icon.svg": "image/svg+xml",
 }
 #: Catalogue entries the page's script needs (its labels, headlines, section names).
-UI_PREFIXES = ("page.", "tier.", "section.", "lang.")
+UI_PREFIXES = ("page.", "tier.", "section.", "lang.", "written.")
 UI_KEYS = ("links.header", "link.refused", "hit.no_date", "hit.no_publisher", "error.prefix",
            "error.image_too_large")
 

@@ -110,3 +110,20 @@ def test_the_readme_claim_is_led_to_the_english_check_of_its_hoax() -> None:
     assert answer["others"][0]["url"] == "https://www.snopes.com/fact-check/covid-5g-chip-diagram/"
     assert answer["confidence"] < answer["thresholds"]["confidence_suggestion"]
     assert answer["confidence"] >= answer["thresholds"]["confidence_cross"]
+
+
+def test_a_hit_in_another_language_than_the_readers_says_so() -> None:
+    from factcheck.render import written_in
+
+    assert written_in("en", "id") == ["berbahasa Inggris"]
+    assert written_in("id", "en") == ["in Indonesian"]
+    assert written_in("en-US", "id") == ["berbahasa Inggris"]
+    assert written_in("id", "id") == [] and written_in("", "id") == [] and written_in(None, "en") == []
+    assert written_in("xx", "id") == []  # no name for it: nothing rather than a code
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    out = CliRunner().invoke(cli, ["check", "--demo", "Vaksin COVID-19 mengandung chip pelacak"])
+    assert out.exit_code == 0
+    assert "Snopes · 4 Januari 2021 · berbahasa Inggris · https://www.snopes.com/" in out.stdout

@@ -288,6 +288,7 @@ def test_a_claim_gets_its_answer_and_a_citation_to_copy(open_page: Callable[...,
     assert (title.get_attribute("href") or "").startswith("https://www.komdigi.go.id/")
     assert title.get_attribute("rel") == "noopener noreferrer"
     assert (match.locator(".meta").text_content() or "").startswith("Komdigi · 4 Mei 2026")
+    assert "berbahasa" not in (match.locator(".meta").text_content() or "")  # the reader's own
     assert match.locator(".snippet").count() == 1
     # the fact-check of the claim is kept apart from the other results
     assert page.locator(".others h4").text_content() == \
@@ -354,7 +355,7 @@ def test_english_switch(open_page: Callable[..., Watched], demo_url: str) -> Non
     assert page.get_by_role("button", name="English").get_attribute("aria-pressed") == "true"
     assert _text(watched, "#headline").startswith("MATCH")
     assert _text(watched, ".matches .verdict") == "HOAKS (false)"
-    assert (_text(watched, ".matches .meta")).startswith("Komdigi · 4 May 2026")
+    assert (_text(watched, ".matches .meta")).startswith("Komdigi · 4 May 2026 · in Indonesian ·")
     assert _text(watched, "#citation").startswith("Checked: Komdigi (4 May 2026) rated")
     assert "demo sample" in _text(watched, "#notices")
     assert page.url.endswith("/?lang=en")

@@ -217,6 +217,11 @@
     }
     li.append(head);
     const meta = [hit.publisher || t("hit.no_publisher"), formatDate(hit.published)];
+    // a fact-check in another language than the reader's says so (render.written_in)
+    const code = String(hit.language || "").split("-")[0].trim().toLowerCase();
+    if (code && code !== lang && ui && Object.prototype.hasOwnProperty.call(ui.text, "written." + code)) {
+      meta.push(t("written." + code));
+    }
     if (href) meta.push(new URL(href).host);
     li.append(el("p", "meta", meta.join(" · ")));
     if (hit.snippet && hit.snippet !== hit.title) li.append(el("p", "snippet", hit.snippet));
