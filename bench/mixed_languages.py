@@ -47,7 +47,7 @@ from factcheck import FactChecker  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
 from factcheck.models import Tier  # noqa: E402
 from factcheck.rerank import bundled_reranker, model_slug  # noqa: E402
-from factcheck.text import identify_language  # noqa: E402
+from factcheck.text import detect_language, identify_language  # noqa: E402
 
 
 @dataclass
@@ -83,7 +83,9 @@ def _record(checker: FactChecker, name: str, ds: DataSet, q: Query, positive: bo
         scenario, name, q.qid, positive, claim_lang, first_lang,
         bool(first) and ds.key_of(first.url) in q.relevant and first.source == f"bench-{name}",
         conf, res.tier.value, base.value,
-        bool(claim_lang and first_lang and claim_lang != first_lang))
+        # as factcheck.ranking.leads_across_languages reads it (function words first)
+        bool(claim_lang and first_lang and claim_lang != first_lang
+             and detect_language(q.text) != first_lang))
 
 
 def collect(model: str, per_set: int, seed: int, side: str) -> list[Record]:
@@ -266,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         log(f"cross-language bar: {bar} (shipped: {shipped})")
         if args.write and bar is not None:
             log(f"written to {write_bar(args.model, bar, records)}")
+    if shipped is not None:  # the library's own answers must be what this bench derives
+        agree = sum(with_bar(r, shipped) == r.tier for r in records)
+        log(f"library tiers agree with the derived ones: {agree}/{len(records)}")
     report(records, bar)
     return 0
 
