@@ -40,13 +40,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    LOADERS, CachingEmbedder, DataSet, Query, log, second_view_cache, split_of, table,
+    LOADERS, ROOT, CachingEmbedder, DataSet, Query, log, second_view_cache, split_of, table,
 )
 
 from factcheck import FactChecker  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
 from factcheck.models import Tier  # noqa: E402
-from factcheck.rerank import bundled_reranker, model_slug  # noqa: E402
+from factcheck.rerank import bundled_reranker, reranker_file_name  # noqa: E402
 from factcheck.text import detect_language, identify_language  # noqa: E402
 
 
@@ -170,8 +170,7 @@ def write_bar(model: str, bar: float, records: list[Record]) -> Path:
     reranker = bundled_reranker(model)
     if reranker is None:
         sys.exit(f"error: no bundled re-ranker for {model}")
-    path = Path(__file__).resolve().parents[1] / "factcheck" / "data" / \
-        f"reranker-{model_slug(model)}.json"
+    path = ROOT / "factcheck" / "data" / reranker_file_name(model)
     spec = json.loads(path.read_text(encoding="utf-8"))
     apart = sum(r.scenario == "apart" and r.crosses for r in records)
     mixed = sum(r.scenario == "mixed" and not r.positive for r in records)

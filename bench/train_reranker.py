@@ -53,7 +53,7 @@ from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
 
 from factcheck.rerank import (  # noqa: E402
     CONF_FEATURES, FEATURES, FORMAT_VERSION, Reranker, TreeForest, confidence_features,
-    forest_from_lightgbm, model_slug,
+    forest_from_lightgbm, reranker_file_name,
 )
 from factcheck import tuned_e5  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL, Embedder, get_embedder  # noqa: E402
@@ -469,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         return 0
     out = Path(args.out) if args.out else (
-        ROOT / "factcheck" / "data" / f"reranker-{model_slug(model_id)}.json")
+        ROOT / "factcheck" / "data" / reranker_file_name(model_id))
     old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     out.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log(f"wrote {out}")

@@ -47,7 +47,7 @@ from .models import CheckResult, Hit, Tier
 from .rerank import Candidate, FeatureBuilder, Reranker, bundled_reranker
 from .second_view import SecondView
 from .store import Filters, Store
-from .text import detect_language, identify_language, keyword_terms
+from .text import base_language, detect_language, identify_language, keyword_terms
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -172,20 +172,22 @@ def tier_for(
 
 
 def leads_across_languages(
-    claim: str, hit_language: str | None, confidence: float | None, thresholds: Thresholds
+    claim: str, hit_language: str | None, confidence: float | None, thresholds: Thresholds,
+    detected: str | None = None,
 ) -> bool:
     """Whether a first hit the confidence calls "no match" is a fact-check in another language
     than the claim, at or above the cross-language bar (``thresholds.confidence_cross``).
 
     The claim's language is identified only past the bar and when its function words do not
     already name the hit's language, so most lookups never load the identifier (~0.3-0.5 s and
-    ~100 MB once per process). Unknown on either side (a short claim, an item without a language) is not
+    ~100 MB once per process). ``detected`` is the claim's :func:`detect_language`, when the
+    caller has it. Unknown on either side (a short claim, an item without a language) is not
     "another language"."""
     bar = thresholds.confidence_cross
     if bar is None or confidence is None or confidence < bar:
         return False
-    theirs = (hit_language or "").split("-")[0].strip().lower()
-    if not theirs or detect_language(claim) == theirs:
+    theirs = base_language(hit_language)
+    if not theirs or (detected or detect_language(claim)) == theirs:
         return False  # function words already say it is the hit's language: no model to load
     ours = identify_language(claim)
     return ours is not None and ours != theirs
@@ -446,7 +448,7 @@ class RankingPipeline:
         else:
             tier = tier_for(hits[0].dense if hits else None, thresholds, confidence)
             if tier is Tier.NONE and hits and leads_across_languages(
-                    query, hits[0].item.language, confidence, thresholds):
+                    query, hits[0].item.language, confidence, thresholds, detected=language):
                 tier = Tier.SUGGESTION
         return Decision(tier, thresholds, confidence)
 

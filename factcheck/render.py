@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .i18n import CATALOGUE, format_date, text, verdict_label
 from .models import CheckResult, Hit, Tier
+from .text import base_language
 
 if TYPE_CHECKING:  # pragma: no cover
     from .answers import Answer, LinkCheck, Notice
@@ -76,7 +77,7 @@ def written_in(item_language: str | None, lang: str) -> list[str]:
     """``["berbahasa Inggris"]`` for a fact-check in another language than the reader's (a
     lead across languages must say why its words differ from the claim's); nothing for the
     reader's own language or one without a name in the catalogue."""
-    code = (item_language or "").split("-")[0].strip().lower()
+    code = base_language(item_language)
     if not code or code == lang or f"written.{code}" not in CATALOGUE:
         return []
     return [text(f"written.{code}", lang)]

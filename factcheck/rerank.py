@@ -384,11 +384,16 @@ def model_slug(model_id: str) -> str:
 _CACHE: dict[str, Reranker | None] = {}
 
 
+def reranker_file_name(model_id: str) -> str:
+    """The name of ``model_id``'s weights file in ``factcheck/data`` (written by the benches)."""
+    return f"reranker-{model_slug(model_id)}.json"
+
+
 def bundled_reranker(model_id: str) -> Reranker | None:
     """The packaged re-ranker for ``model_id``, or None when none was trained for that model."""
     if model_id in _CACHE:
         return _CACHE[model_id]
-    name = f"reranker-{model_slug(model_id)}.json"
+    name = reranker_file_name(model_id)
     try:
         ref = resources.files("factcheck") / "data" / name
         text = ref.read_text(encoding="utf-8") if ref.is_file() else None

@@ -106,13 +106,13 @@ def detect_language(text: str) -> str | None:
 
 
 #: Share of the identifier's probability a language needs before it is named. At 0.7, on the
-#: dev sets' 33,000 real texts (lower-cased), a language other than the right one is named for
-#: 0.1-0.2% of them and none for 3% (English Snopes claims) to 35% (short English headlines).
+#: dev sets' 33,095 real texts, a language other than the set's is named for 0-0.3% of them
+#: (some turnbackhoax messages really are English) and none for 1.5% (CLEF2020's Snopes claims)
+#: to 27% (CLEF2022's short English headlines).
 _IDENTIFY_SURE = 0.7
 #: Labels the identifier splits between languages it cannot tell apart on short text, merged
 #: into the language this project indexes: Malay into Indonesian, Nigerian Pidgin into English.
 _MERGE = {"ms": "id", "pcm": "en"}
-_NOISE = re.compile(r"(?:https?://|www\.)\S+|@\w+|#", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -131,9 +131,9 @@ def identify_language(text: str) -> str | None:
     for a short claim such as "Vaksin COVID-19 mengandung chip pelacak". Comparing a claim's
     language with a fact-check's needs a real identifier: langid.py's model (py3langid, ~100
     languages, inside its wheel), on NFKC-folded (the styled letters of forwarded messages)
-    lower-cased text without links, mentions and hash signs.
+    lower-cased text without links, mentions and hash signs (:func:`strip_noise`).
     """
-    folded = _NOISE.sub(" ", unicodedata.normalize("NFKC", text)).lower()
+    folded = strip_noise(unicodedata.normalize("NFKC", text)).lower()
     if sum(ch.isalpha() for ch in folded) < 8:
         return None
     probs: dict[str, float] = {}
@@ -142,3 +142,8 @@ def identify_language(text: str) -> str | None:
         probs[key] = probs.get(key, 0.0) + float(prob)
     best = max(probs, key=probs.__getitem__)
     return best if probs[best] >= _IDENTIFY_SURE else None
+
+
+def base_language(code: str | None) -> str:
+    """``"en-US"`` -> ``"en"``: the part of a stored language tag that names the language."""
+    return (code or "").split("-")[0].strip().lower()
