@@ -229,6 +229,29 @@ def mirror_path(model_id: str) -> Path:
     return CACHE / f"{tuned_e5.ARTEFACTS[model_id].stem}-mirror.npz"
 
 
+#: Same-claim judgements (``bench/judged.py``): one file per data set, ``query id, item id,
+#: label``; ``same`` = the item is a fact-check of the claim the query's own item checks.
+JUDGEMENTS = ROOT / "bench" / "judgements"
+LABELS = ("same", "related", "other")
+
+
+def load_judgements(name: str, directory: Path = JUDGEMENTS) -> dict[tuple[str, str], str]:
+    """``(query id, item id) -> label`` from ``bench/judgements/<name>.tsv`` (may be absent)."""
+    path = directory / f"{name}.tsv"
+    out: dict[tuple[str, str], str] = {}
+    if not path.exists():
+        return out
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if not row or row[0].startswith("#") or row[0] == "query_id":
+                continue
+            qid, item, label = (c.strip() for c in row[:3])
+            if label not in LABELS:
+                raise SystemExit(f"{path}: unknown label {label!r} for {qid}/{item}")
+            out[(qid, item)] = label
+    return out
+
+
 # -- caching embedder --------------------------------------------------------------------
 
 

@@ -27,7 +27,6 @@ person to judge. The labels are ids only; the texts stay in ``../shared``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -36,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS, table  # noqa: E402
+from common import JUDGEMENTS, LABELS, LOADERS, load_judgements, table  # noqa: E402
 from pools import Pool  # noqa: E402
 from quality import reranked  # noqa: E402
 from train_reranker import SETS, load_pools  # noqa: E402
@@ -49,26 +48,7 @@ from factcheck.render import clean  # noqa: E402
 from factcheck.rerank import bundled_reranker  # noqa: E402
 from factcheck.text import detect_language  # noqa: E402
 
-JUDGEMENTS = Path(__file__).resolve().parent / "judgements"
-LABELS = ("same", "related", "other")
 DEPTH = 5
-
-
-def load_judgements(name: str) -> dict[tuple[str, str], str]:
-    """``(query id, item id) -> label`` from ``bench/judgements/<name>.tsv`` (may be absent)."""
-    path = JUDGEMENTS / f"{name}.tsv"
-    out: dict[tuple[str, str], str] = {}
-    if not path.exists():
-        return out
-    with open(path, encoding="utf-8", newline="") as fh:
-        for row in csv.reader(fh, delimiter="\t"):
-            if not row or row[0].startswith("#") or row[0] == "query_id":
-                continue
-            qid, item, label = (c.strip() for c in row[:3])
-            if label not in LABELS:
-                raise SystemExit(f"{path}: unknown label {label!r} for {qid}/{item}")
-            out[(qid, item)] = label
-    return out
 
 
 def needed_pairs(pool: Pool, keys: list[str], held_keys: list[str], held_shown: bool
@@ -103,6 +83,7 @@ def answers(model: str) -> dict[str, list[dict]]:
         out[p.set].append({
             "pool": p, "keys": keys[:DEPTH], "tier": tier_for(None, lth, conf),
             "held_keys": held_keys[:1], "held_tier": tier_for(None, lth, held_conf),
+            "conf": conf, "held_conf": held_conf, "language": detect_language(p.text) or "",
         })
     return out
 

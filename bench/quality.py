@@ -9,6 +9,8 @@
 2. Calibration at the default thresholds (``factcheck.config``): with each query's true item
    held out of the index, how often a "match" (or anything at all) is still claimed; with it
    present, how often the first hit is the true item *and* is called a match (or shown).
+   The "judged" columns read the same answers with ``bench/judgements``: a first hit judged a
+   fact-check of the same claim is right, not a false match (``bench/judged.py``).
    The old cosine thresholds on the fused ranking are shown beside it for comparison.
 3. Long messages: forwarded-style messages built from two or three turnbackhoax narratives
    (unseen half), with a greeting, a link and "sebarkan!"; each narrative must be answered by
@@ -32,7 +34,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS, CachingEmbedder, second_view_cache, table  # noqa: E402
+from common import (  # noqa: E402
+    LOADERS, CachingEmbedder, load_judgements, second_view_cache, table,
+)
 from pools import Pool, collect  # noqa: E402
 from retrieval import average_precision, build  # noqa: E402
 from train_reranker import fit_ranker, load_pools, make_reranker  # noqa: E402
@@ -122,17 +126,23 @@ def calibration_rows(pools: list[Pool], reranker: Reranker,
     for (name, part), ps in groups(pools).items():
         if name == "turnbackhoax" and part == "even IDs":
             continue
-        stats = {k: [] for k in ("fm", "fshow", "rec", "shown", "c_fm", "c_show", "c_rec")}
+        judged = load_judgements(name)
+        stats = {k: [] for k in ("fm", "fm_j", "fshow", "rec", "rec_j", "shown", "c_fm",
+                                 "c_show", "c_rec")}
         for p in ps:
             keys, conf, _ = reranked(reranker, p)
             lth = th.for_language(detect_language(p.text))
             tier = tier_for(None, lth, conf)
             ok = bool(keys) and keys[0] in p.relevant
+            same = ok or (bool(keys) and judged.get((p.qid, keys[0])) == "same")
             stats["rec"].append(ok and tier is Tier.MATCH)
+            stats["rec_j"].append(same and tier is Tier.MATCH)
             stats["shown"].append(ok and tier is not Tier.NONE)
-            _, conf_h, _ = reranked(reranker, p.without_relevant())
+            keys_h, conf_h, _ = reranked(reranker, p.without_relevant())
             tier_h = tier_for(None, lth, conf_h)
             stats["fm"].append(tier_h is Tier.MATCH)
+            stats["fm_j"].append(tier_h is Tier.MATCH and not (
+                keys_h and judged.get((p.qid, keys_h[0])) == "same"))
             stats["fshow"].append(tier_h is not Tier.NONE)
             # the fusion alone with the cosine thresholds, for comparison
             c_tier = tier_for(p.candidates[0].cosine if p.candidates else None, th)
@@ -287,16 +297,17 @@ def main(argv: list[str] | None = None) -> int:
           f"P@1 {crossfit['reranked_p1']:.4f}")
     print()
     print(table(
-        ["set", "split", "queries", "FMR held out", "shown held out", "top-1 match",
-         "top-1 shown", "cosine FMR", "cosine shown", "cosine top-1 match"],
-        [[r["set"], r["split"], r["queries"], f"{r['fm']:.1%}", f"{r['fshow']:.1%}",
-          f"{r['rec']:.1%}", f"{r['shown']:.1%}", f"{r['c_fm']:.1%}", f"{r['c_show']:.1%}",
-          f"{r['c_rec']:.1%}"] for r in calibration],
+        ["set", "split", "queries", "FMR held out", "judged", "shown held out", "top-1 match",
+         "judged", "top-1 shown", "cosine FMR", "cosine shown", "cosine top-1 match"],
+        [[r["set"], r["split"], r["queries"], f"{r['fm']:.1%}", f"{r['fm_j']:.1%}",
+          f"{r['fshow']:.1%}", f"{r['rec']:.1%}", f"{r['rec_j']:.1%}", f"{r['shown']:.1%}",
+          f"{r['c_fm']:.1%}", f"{r['c_show']:.1%}", f"{r['c_rec']:.1%}"] for r in calibration],
         title=f"Tiers at the defaults: confidence match >= {th.confidence_match}, suggestion >= "
               f"{th.confidence_suggestion}"
               + "".join(f"; {lang} claims {m}/{s}" for lang, m, s in th.languages)
               + f"; cosine columns = fused ranking with cosine thresholds {th.match}/"
-              f"{th.suggestion}",
+              f"{th.suggestion}; judged = another fact-check of the same claim counts as right "
+              "(bench/judgements, bench/judged.py)",
     ))
     print()
     print(table(

@@ -32,6 +32,12 @@ on the same cache writes the same file (~1 min once the embedding cache is warm)
   rows (the shared pair), and again for each claim language with at least
   ``MIN_LANGUAGE_CLAIMS`` training claims (one shared pair spent the whole 4% on English tweets
   and left Indonesian messages at 2%).
+* ``--judged`` (not the shipped rule): a held-out first hit judged a fact-check of the same
+  claim (``bench/judgements``, ``bench/judged.py``) is not a false match, and ``match`` holds
+  the rest at <= ``JUDGED_FMR_TARGET``; one nobody judged counts as false (``--unjudged F``
+  writes those from confidence 0.25 up, for judging). ``--thresholds-only`` re-chooses the
+  thresholds of an existing file and keeps its ranker and confidence model. Why the judged rule
+  is not shipped: bench/README.md, "bench/judged.py".
 """
 
 from __future__ import annotations
@@ -48,7 +54,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE, ROOT, CachingEmbedder, log, mirror_path, reranker_only  # noqa: E402
+from common import (  # noqa: E402
+    CACHE, LOADERS, ROOT, CachingEmbedder, load_judgements, log, mirror_path, reranker_only,
+)
 from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
 
 from factcheck.rerank import (  # noqa: E402
@@ -62,7 +70,12 @@ from factcheck.text import detect_language  # noqa: E402
 SETS = ["turnbackhoax", "clef2020", "clef2022"]
 HIDDEN = 16
 FMR_TARGET = 0.04
+#: ``--judged``: held-out false-match rate for ``match`` when a first hit judged a fact-check
+#: of the same claim is not false; 3% under the 5% target, since a judgement can be wrong.
+JUDGED_FMR_TARGET = 0.03
 SHOW_TARGET = 0.20
+#: Unjudged held-out first hits from this confidence up are written by ``--unjudged``.
+JUDGE_FROM = 0.25
 #: Cross-fitting folds for the confidence rows. The thresholds are chosen on fold rankers'
 #: scores and applied to the final ranker's, so the folds should train on nearly as much as
 #: the final ranker does: with 2 folds (each ranker on half the queries) the 4% chosen on the
@@ -271,13 +284,14 @@ def make_reranker(model_id: str, fit: dict[str, object],
     })
 
 
-def top_rows(reranker: Reranker, pools: list[Pool]) -> tuple[np.ndarray, ...]:
+def top_rows(reranker: Reranker, pools: list[Pool]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[Pool, str]]]:
     """Confidence features of the first hit with the true item present and held out.
 
-    Returns (features, labels = first hit relevant, held-out flag, claim language);
-    pool-relative features are recomputed for the held-out pool, exactly as the library would
-    see that index."""
-    rows, labels, held, langs = [], [], [], []
+    Returns (features, labels = first hit relevant, held-out flag, claim language, (pool,
+    first hit's key) per row); pool-relative features are recomputed for the held-out pool,
+    exactly as the library would see that index."""
+    rows, labels, held, langs, firsts = [], [], [], [], []
     for p in pools:
         for is_held, scenario in ((False, p.selected()), (True, p.without_relevant().selected())):
             if not scenario.keys:
@@ -289,8 +303,18 @@ def top_rows(reranker: Reranker, pools: list[Pool]) -> tuple[np.ndarray, ...]:
             labels.append(scenario.keys[order[0]] in p.relevant)
             held.append(is_held)
             langs.append(detect_language(p.text) or "")
+            firsts.append((p, scenario.keys[order[0]]))
     return (np.array(rows), np.array(labels, dtype=float), np.array(held, dtype=bool),
-            np.array(langs))
+            np.array(langs), firsts)
+
+
+def judged_same(firsts: list[tuple[Pool, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether its first hit is judged a fact-check of the query's claim, and whether
+    the pair is judged at all (``bench/judgements``)."""
+    labels = {s: load_judgements(s) for s in SETS}
+    got = [labels[p.set].get((p.qid, key)) for p, key in firsts]
+    return (np.array([g == "same" for g in got], dtype=bool),
+            np.array([g is not None for g in got], dtype=bool))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, hidden: int = 0,
@@ -336,22 +360,30 @@ def apply_conf(conf: dict[str, object], x: np.ndarray) -> np.ndarray:
 MIN_LANGUAGE_CLAIMS = 300
 
 
-def _pair(conf: np.ndarray) -> dict[str, float]:
+def _pair(conf: np.ndarray, false: np.ndarray, target: float) -> dict[str, float]:
+    """``match``: lowest with held-out *false* matches <= ``target``; ``suggestion``: lowest
+    with held-out claims shown at all <= SHOW_TARGET (any first hit: the bar for "possibly
+    related" keeps the single-item reading)."""
     grid = np.round(np.arange(0.02, 0.995, 0.01), 2)
-    match = next((float(t) for t in grid if (conf >= t).mean() <= FMR_TARGET), 0.99)
+    match = next((float(t) for t in grid if ((conf >= t) & false).mean() <= target), 0.99)
     suggestion = next((float(t) for t in grid if (conf >= t).mean() <= SHOW_TARGET), 0.99)
     return {"match": match, "suggestion": min(suggestion, match)}
 
 
-def pick_thresholds(conf: np.ndarray, held: np.ndarray, langs: np.ndarray) -> dict[str, object]:
+def pick_thresholds(conf: np.ndarray, held: np.ndarray, langs: np.ndarray,
+                    same: np.ndarray | None = None) -> dict[str, object]:
     """The shared pair from all held-out rows, and a pair per language with enough of them
-    (claims whose language cannot be told keep the shared pair)."""
-    out: dict[str, object] = dict(_pair(conf[held]))
+    (claims whose language cannot be told keep the shared pair). ``same`` marks rows whose
+    first hit is judged a fact-check of the same claim (not a false match, held to
+    ``JUDGED_FMR_TARGET``); None: every held-out first hit is false (``FMR_TARGET``)."""
+    false = ~same if same is not None else np.ones(len(conf), dtype=bool)
+    target = FMR_TARGET if same is None else JUDGED_FMR_TARGET
+    out: dict[str, object] = dict(_pair(conf[held], false[held], target))
     per = {}
     for lang in sorted(set(langs[held]) - {""}):
         rows = held & (langs == lang)
         if rows.sum() >= MIN_LANGUAGE_CLAIMS:
-            per[str(lang)] = _pair(conf[rows])
+            per[str(lang)] = _pair(conf[rows], false[rows], target)
     if per:
         out["languages"] = per
     return out
@@ -378,6 +410,25 @@ def cosine_pair(pools: list[Pool]) -> dict[str, float]:
     return {"match": match, "suggestion": min(lowest(SHOW_TARGET), match)}
 
 
+def write_unjudged(path: Path, firsts: list[tuple[Pool, str]]) -> None:
+    """The pairs for a person to judge, in ``bench/judged.py export``'s format."""
+    from factcheck.render import clean
+
+    texts: dict[str, dict[str, str]] = {}
+    unique = {(p.set, p.qid, key): (p, key) for p, key in firsts}
+    with open(path, "w", encoding="utf-8") as fh:
+        for p, key in (unique[k] for k in sorted(unique)):
+            if p.set not in texts:
+                ds = LOADERS[p.set]()
+                texts[p.set] = {ds.key_of(i.url): i.claim or i.title for i in ds.items}
+            fh.write(json.dumps({
+                "set": p.set, "query_id": p.qid, "item_id": key,
+                "query": clean(p.text.removeprefix("query: "), 600),
+                "own_fact_check": clean(texts[p.set][sorted(p.relevant)[0]], 300),
+                "candidate": clean(texts[p.set][key], 300)}, ensure_ascii=False) + "\n")
+    log(f"wrote {len(unique)} pairs to judge to {path}")
+
+
 # -- main --------------------------------------------------------------------------------
 
 
@@ -392,6 +443,15 @@ def main(argv: list[str] | None = None) -> int:
                          "the features of the embedder that did not see it (the model for its "
                          "re-ranker's half, its --mirror for the other)")
     ap.add_argument("--out", help="write the weights here instead of factcheck/data")
+    ap.add_argument("--judged", action="store_true",
+                    help="a held-out first hit judged a fact-check of the same claim "
+                         "(bench/judgements) is not a false match (not the shipped rule)")
+    ap.add_argument("--thresholds-only", action="store_true",
+                    help="re-choose the thresholds of the shipped file (or --out) and keep its "
+                         "ranker, confidence model and cross-language bar")
+    ap.add_argument("--unjudged", type=Path, metavar="FILE",
+                    help="write the held-out first hits from confidence 0.25 up that no "
+                         "judgement covers (JSON lines, bench/judged.py's export format)")
     args = ap.parse_args(argv)
     pools = load_pools(args.refresh, None if args.model == DEFAULT_MODEL else args.model)
     train = [p for p in pools if p.split == "train"]
@@ -416,14 +476,14 @@ def main(argv: list[str] | None = None) -> int:
     # cross-fitting: out-of-fold confidence rows for the calibrator and thresholds
     fold = np.array([int(hashlib.md5(f"{p.set}:{p.qid}".encode()).hexdigest(), 16) % FOLDS
                      for p in train])
-    rows, labels, held, row_fold, langs = [], [], [], [], []
+    rows, labels, held, row_fold, langs, firsts = [], [], [], [], [], []
     for k in range(FOLDS):
         log(f"fold {k}:")
         r = fit_ranker([p for p, f in zip(train, fold) if f != k])
         oof = [p for p, f in zip(train, fold) if f == k]
-        x, y, h, lg = top_rows(make_reranker(model_id, r), oof)
+        x, y, h, lg, fh = top_rows(make_reranker(model_id, r), oof)
         rows.append(x), labels.append(y), held.append(h), row_fold.append(np.full(len(y), k))
-        langs.append(lg)
+        langs.append(lg), firsts.extend(fh)
     cx, cy, ch = np.vstack(rows), np.concatenate(labels), np.concatenate(held)
     cl = np.concatenate(langs)
     rf = np.concatenate(row_fold)
@@ -432,17 +492,45 @@ def main(argv: list[str] | None = None) -> int:
     oof_conf = np.zeros(len(cy))
     for k in range(FOLDS):
         oof_conf[rf == k] = apply_conf(fit_logistic(cx[rf != k], cy[rf != k]), cx[rf == k])
+    same, judged = judged_same(firsts)
+    out = Path(args.out) if args.out else (
+        ROOT / "factcheck" / "data" / reranker_file_name(model_id))
+    old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    thresholds = pick_thresholds(oof_conf, ch, cl, same if args.judged else None)
+    per = thresholds.get("languages", {})
+    match = np.array([per.get(lang, thresholds)["match"] for lang in cl])  # type: ignore[union-attr]
+    present = ~ch
+    called = oof_conf >= match
+    log(f"thresholds {thresholds}: out-of-fold held-out false-match "
+        f"{(called[ch] & ~same[ch]).mean():.3f} judged ({called[ch].mean():.3f} single-item), "
+        f"present top-1 match recall {(called[present] & (cy[present] > 0)).mean():.3f}")
+    todo = ch & (oof_conf >= JUDGE_FROM) & ~judged
+    if todo.any() and args.judged:
+        log(f"{int((todo & called).sum())} held-out first hits called a match and "
+            f"{int(todo.sum())} from {JUDGE_FROM} up are not judged (counted as false): "
+            "judge them (--unjudged FILE) and add them to bench/judgements")
+    if args.unjudged:
+        write_unjudged(args.unjudged, [f for f, t in zip(firsts, todo) if t])
+    if args.thresholds_only:
+        if not old:
+            ap.error(f"--thresholds-only: no re-ranker file at {out}")
+        kept = old.get("thresholds", {})
+        thresholds.update({k: v for k, v in kept.items() if k == "cross_language"})
+        old.update(thresholds=thresholds,
+                   thresholds_chosen=f"{date.today().isoformat()}, bench/train_reranker.py "
+                                     "--thresholds-only: "
+                                     + (f"judged held-out false match <= {JUDGED_FMR_TARGET:.0%}"
+                                        if args.judged else
+                                        f"held-out false match <= {FMR_TARGET:.0%}"))
+        Reranker(old)  # validates
+        if not args.dry_run:
+            out.write_text(json.dumps(old, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            log(f"wrote the thresholds of {out}")
+        return 0
     conf = fit_logistic(cx, cy)
     log("final ranker on all training queries:")
     ranker = fit_ranker(train)
     probe = make_reranker(model_id, ranker, conf)
-    thresholds = pick_thresholds(oof_conf, ch, cl)
-    per = thresholds.get("languages", {})
-    match = np.array([per.get(lang, thresholds)["match"] for lang in cl])  # type: ignore[union-attr]
-    present = ~ch
-    log(f"thresholds {thresholds}: out-of-fold held-out false-match "
-        f"{(oof_conf[ch] >= match[ch]).mean():.3f}, present top-1 match recall "
-        f"{((oof_conf[present] >= match[present]) & (cy[present] > 0)).mean():.3f}")
     spec = dict(probe.spec)
     spec.update(
         thresholds=thresholds,
@@ -468,9 +556,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{cosine_pair(train)}")
     if args.dry_run:
         return 0
-    out = Path(args.out) if args.out else (
-        ROOT / "factcheck" / "data" / reranker_file_name(model_id))
-    old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     out.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log(f"wrote {out}")
     if "cross_language" in old.get("thresholds", {}):

@@ -53,16 +53,15 @@ def test_score_counts_judged_same_claim_items_as_right() -> None:
     assert (s["pairs_needed"], s["pairs_judged"]) == (6, 4)
 
 
-def test_judgement_files_are_read_and_checked(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(judged, "JUDGEMENTS", tmp_path)
-    assert judged.load_judgements("turnbackhoax") == {}
+def test_judgement_files_are_read_and_checked(tmp_path: Path) -> None:
+    assert judged.load_judgements("turnbackhoax", tmp_path) == {}
     (tmp_path / "turnbackhoax.tsv").write_text(
         "# comment\nquery_id\titem_id\tlabel\n1\t7\tsame\n3\t9\trelated\n", encoding="utf-8")
-    assert judged.load_judgements("turnbackhoax") == {("1", "7"): "same", ("3", "9"): "related"}
+    assert judged.load_judgements("turnbackhoax", tmp_path) == {("1", "7"): "same",
+                                                                ("3", "9"): "related"}
     (tmp_path / "clef2020.tsv").write_text("1\t2\tmaybe\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="unknown label"):
-        judged.load_judgements("clef2020")
+        judged.load_judgements("clef2020", tmp_path)
 
 
 def test_shipped_judgements_are_well_formed() -> None:
