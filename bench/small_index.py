@@ -127,6 +127,7 @@ class Record:
     cos_fused: float = 0.0
     right_dense: bool = False  # and for check(mode="dense")
     cos_dense: float = 0.0
+    first: str = ""  # the re-ranked first hit's key (bench/judged.py's judgements read it)
 
 
 # -- sampling ----------------------------------------------------------------------------
@@ -221,6 +222,7 @@ class Runner:
                 hits[0].dense if hits else 0.0,
                 max((h.dense for h in hits[1:]), default=0.0),
                 float(res.confidence) if res.confidence is not None else 0.0,
+                first=keys[0] if keys else "",
             )
             for field, kw in (("fused", {"rerank": False}), ("dense", {"mode": "dense"})):
                 other = checker.check(q.text, limit=1, **kw).hits  # type: ignore[arg-type]
