@@ -252,6 +252,23 @@ def load_judgements(name: str, directory: Path = JUDGEMENTS) -> dict[tuple[str, 
     return out
 
 
+def item_texts(name: str) -> dict[str, str]:
+    """Item key -> the text a person reads for it (the claim, else the title)."""
+    ds = LOADERS[name]()
+    return {ds.key_of(i.url): i.claim or i.title for i in ds.items}
+
+
+def pair_to_judge(set_name: str, qid: str, query: str, own: str, key: str,
+                  texts: dict[str, str]) -> dict[str, str]:
+    """One (query, candidate) pair for a person to judge: the JSON-lines record that
+    ``judged.py export`` and ``train_reranker.py --unjudged`` write."""
+    from factcheck.render import clean
+
+    return {"set": set_name, "query_id": qid, "item_id": key,
+            "query": clean(query.removeprefix("query: "), 600),
+            "own_fact_check": clean(texts[own], 300), "candidate": clean(texts[key], 300)}
+
+
 # -- caching embedder --------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LOADERS  # noqa: E402
+from common import item_texts  # noqa: E402
 from quality import reranked  # noqa: E402
 from train_reranker import SETS, load_pools  # noqa: E402
 
@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"no bundled re-ranker for {model_id}: run bench/train_reranker.py --model")
     pools = [p for p in load_pools(model=None if args.model == DEFAULT_MODEL else args.model)
              if p.set == args.set and p.split == "test"]
-    ds = LOADERS[args.set]()
-    text = {ds.key_of(i.url): i.claim or i.title for i in ds.items}
+    text = item_texts(args.set)
 
     misses: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []

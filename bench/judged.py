@@ -31,11 +31,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import JUDGEMENTS, LABELS, LOADERS, load_judgements, table  # noqa: E402
+from common import (  # noqa: E402
+    item_texts, load_judgements, pair_to_judge, table,
+)
 from pools import Pool  # noqa: E402
 from quality import reranked  # noqa: E402
 from train_reranker import SETS, load_pools  # noqa: E402
@@ -44,7 +44,6 @@ from factcheck.config import thresholds_for  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
 from factcheck.lookup import tier_for  # noqa: E402
 from factcheck.models import Tier  # noqa: E402
-from factcheck.render import clean  # noqa: E402
 from factcheck.rerank import bundled_reranker  # noqa: E402
 from factcheck.text import detect_language  # noqa: E402
 
@@ -83,7 +82,6 @@ def answers(model: str) -> dict[str, list[dict]]:
         out[p.set].append({
             "pool": p, "keys": keys[:DEPTH], "tier": tier_for(None, lth, conf),
             "held_keys": held_keys[:1], "held_tier": tier_for(None, lth, held_conf),
-            "conf": conf, "held_conf": held_conf, "language": detect_language(p.text) or "",
         })
     return out
 
@@ -115,8 +113,7 @@ def export(models: list[str], out: Path) -> int:
     written = 0
     with open(out, "w", encoding="utf-8") as fh:
         for name in SETS:
-            ds = LOADERS[name]()
-            text = {ds.key_of(i.url): i.claim or i.title for i in ds.items}
+            texts = item_texts(name)
             judged = load_judgements(name)
             todo: dict[tuple[str, str], Pool] = {}
             for model in models:
@@ -127,11 +124,8 @@ def export(models: list[str], out: Path) -> int:
                         if (p.qid, k) not in judged:
                             todo[(p.qid, k)] = p
             for (qid, k), p in sorted(todo.items()):
-                fh.write(json.dumps({
-                    "set": name, "query_id": qid, "item_id": k,
-                    "query": clean(p.text.removeprefix("query: "), 600),
-                    "own_fact_check": clean(text[sorted(p.relevant)[0]], 300),
-                    "candidate": clean(text[k], 300)}, ensure_ascii=False) + "\n")
+                fh.write(json.dumps(pair_to_judge(name, qid, p.text, sorted(p.relevant)[0], k,
+                                                  texts), ensure_ascii=False) + "\n")
                 written += 1
     print(f"{written} pairs to judge -> {out}", file=sys.stderr)
     return 0

@@ -55,7 +55,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    CACHE, LOADERS, ROOT, CachingEmbedder, load_judgements, log, mirror_path, reranker_only,
+    CACHE, ROOT, CachingEmbedder, item_texts, load_judgements, log, mirror_path,
+    pair_to_judge, reranker_only,
 )
 from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
 
@@ -412,20 +413,14 @@ def cosine_pair(pools: list[Pool]) -> dict[str, float]:
 
 def write_unjudged(path: Path, firsts: list[tuple[Pool, str]]) -> None:
     """The pairs for a person to judge, in ``bench/judged.py export``'s format."""
-    from factcheck.render import clean
-
     texts: dict[str, dict[str, str]] = {}
     unique = {(p.set, p.qid, key): (p, key) for p, key in firsts}
     with open(path, "w", encoding="utf-8") as fh:
         for p, key in (unique[k] for k in sorted(unique)):
             if p.set not in texts:
-                ds = LOADERS[p.set]()
-                texts[p.set] = {ds.key_of(i.url): i.claim or i.title for i in ds.items}
-            fh.write(json.dumps({
-                "set": p.set, "query_id": p.qid, "item_id": key,
-                "query": clean(p.text.removeprefix("query: "), 600),
-                "own_fact_check": clean(texts[p.set][sorted(p.relevant)[0]], 300),
-                "candidate": clean(texts[p.set][key], 300)}, ensure_ascii=False) + "\n")
+                texts[p.set] = item_texts(p.set)
+            fh.write(json.dumps(pair_to_judge(p.set, p.qid, p.text, sorted(p.relevant)[0], key,
+                                              texts[p.set]), ensure_ascii=False) + "\n")
     log(f"wrote {len(unique)} pairs to judge to {path}")
 
 

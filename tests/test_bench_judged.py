@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench import judged
+from bench.common import JUDGEMENTS, LABELS, load_judgements
 from bench.pools import Pool
 from factcheck.models import Tier
 
@@ -54,24 +55,24 @@ def test_score_counts_judged_same_claim_items_as_right() -> None:
 
 
 def test_judgement_files_are_read_and_checked(tmp_path: Path) -> None:
-    assert judged.load_judgements("turnbackhoax", tmp_path) == {}
+    assert load_judgements("turnbackhoax", tmp_path) == {}
     (tmp_path / "turnbackhoax.tsv").write_text(
         "# comment\nquery_id\titem_id\tlabel\n1\t7\tsame\n3\t9\trelated\n", encoding="utf-8")
-    assert judged.load_judgements("turnbackhoax", tmp_path) == {("1", "7"): "same",
+    assert load_judgements("turnbackhoax", tmp_path) == {("1", "7"): "same",
                                                                 ("3", "9"): "related"}
     (tmp_path / "clef2020.tsv").write_text("1\t2\tmaybe\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="unknown label"):
-        judged.load_judgements("clef2020", tmp_path)
+        load_judgements("clef2020", tmp_path)
 
 
 def test_shipped_judgements_are_well_formed() -> None:
     """Every shipped label parses, and no pair is judged twice with different labels."""
-    for path in sorted(judged.JUDGEMENTS.glob("*.tsv")):
+    for path in sorted(JUDGEMENTS.glob("*.tsv")):
         seen: dict[tuple[str, str], str] = {}
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line or line.startswith("#") or line.startswith("query_id"):
                 continue
             qid, item, label = line.split("\t")[:3]
-            assert label in judged.LABELS, (path.name, line)
+            assert label in LABELS, (path.name, line)
             assert seen.setdefault((qid, item), label) == label, (path.name, line)
         assert seen, f"{path.name} holds no judgements"
