@@ -252,6 +252,14 @@ def load_judgements(name: str, directory: Path = JUDGEMENTS) -> dict[tuple[str, 
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def index_size(name: str) -> int:
+    """Items in the index of the whole corpus (``pools.collect``'s): what a size-aware
+    confidence reads for the full-corpus pools."""
+    ds = LOADERS[name]()
+    return len({ds.key_of(i.url) for i in ds.items})
+
+
 def item_texts(name: str) -> dict[str, str]:
     """Item key -> the text a person reads for it (the claim, else the title)."""
     ds = LOADERS[name]()

@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    LOADERS, CachingEmbedder, load_judgements, second_view_cache, table,
+    LOADERS, CachingEmbedder, index_size, load_judgements, second_view_cache, table,
 )
 from pools import Pool, collect  # noqa: E402
 from retrieval import average_precision, build  # noqa: E402
@@ -69,15 +69,18 @@ def groups(pools: list[Pool]) -> dict[tuple[str, str], list[Pool]]:
     return out
 
 
-def reranked(reranker: Reranker, pool: Pool) -> tuple[list[str], float, float]:
-    """(keys in re-ranked order, confidence, cosine of the new first hit) for a pool."""
+def reranked(reranker: Reranker, pool: Pool, n_items: int | None = None
+             ) -> tuple[list[str], float, float]:
+    """(keys in re-ranked order, confidence, cosine of the new first hit) for a pool searched
+    in an index of ``n_items`` items (None: the whole corpus of its set)."""
     p = pool.selected(reranker.pool, reranker.extra)
     if not p.keys:
         return [], 0.0, 0.0
     feats = p.feats
     scores = reranker.score(feats)
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-    conf = reranker.confidence(scores[order], feats[order])
+    conf = reranker.confidence(scores[order], feats[order],
+                               n_items=n_items or index_size(pool.set))
     return [p.keys[i] for i in order], conf, p.candidates[order[0]].cosine
 
 

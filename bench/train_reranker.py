@@ -1,6 +1,6 @@
 """Train the re-ranker and its confidence model; write ``factcheck/data/reranker-<model>.json``.
 
-    .venv/bin/python bench/train_reranker.py            # train, report, write the weights
+    .venv/bin/python bench/train_reranker.py            # train, report, write the weights (~5 min)
     .venv/bin/python bench/train_reranker.py --dry-run  # train and report only
     .venv/bin/python bench/train_reranker.py --model factcheck/e5-small-claims-v2 --cross-fit
 
@@ -11,7 +11,8 @@ the other half): a re-ranker must learn from the cosines of claims its embedder 
 
 Training data is the *train* side of ``bench/pools.py``'s split only (CLEF2020 train, CLEF2022
 train, turnbackhoax even IDs); the test side is never read here. Pure numpy, seeded, so a rerun
-on the same cache writes the same file (~1 min once the embedding cache is warm).
+on the same cache writes the same file (~5 min once the embedding cache is warm; building the
+sized pools adds ~1 min the first time).
 
 * Ranker: the blend of a network and a forest, each weighted 0.5 / the spread of its scores on
   the training pools.
@@ -20,15 +21,21 @@ on the same cache writes the same file (~1 min once the embedding cache is warm)
   on a 15% validation slice of the training queries.
   Forest: LightGBM LambdaMART (``FOREST``), exported to the library's own tree format; training
   needs ``pip install -e '.[bench]'``, answering does not.
-* Confidence: logistic regression over the first hit of the re-ranked pool (its lead over the
-  rest and all its features; a hidden layer is supported but did not help: recall 0.34 vs 0.36
-  at the same held-out false-match rate). Its training rows
-  come from ``FOLDS``-fold cross-fitting (each fold scored by a ranker that did not train on it) and
-  from two situations per query: the true item in the pool (label = first hit is relevant) and
-  the true item held out (label 0). That teaches it what a loosely related first hit looks like.
+* Confidence: a small network (logistic regression plus ``SIZED_HIDDEN`` tanh units) over the
+  first hit of the re-ranked pool: its lead over the rest, all its features and the log of the
+  index's item count (``factcheck.rerank.SIZE_FEATURE``). The same lead means a looser match
+  the fewer items an index holds, so its rows come from the full corpora and from indexes of
+  20-2,000 items (``bench/sized_pools.py``). ``--no-sizes`` (and ``--cross-fit``, which has no
+  mirror's sized pools) keeps the older confidence: linear, full corpora only, size unread.
+  Rows come from ``FOLDS``-fold cross-fitting (each fold scored by a ranker that did not train
+  on it) and from two situations per query: the true item in the pool (label = first hit is
+  relevant) and the true item held out (label 0). That teaches it what a loosely related first
+  hit looks like.
 * Thresholds: on those rows, scored by a calibrator that did not see them, ``match`` is the
   lowest confidence whose held-out false-match rate is <= 4% (a margin under the 5% target),
-  ``suggestion`` the lowest whose held-out rate of showing anything is <= 20%: once over all
+  ``suggestion`` the lowest whose held-out rate of showing anything is <= 20%, in every size
+  band (``SIZE_BANDS``: up to 200, 1,000 and 2,000 items, the full corpora, and small indexes
+  of a corpus in another language, ``sized_pools.ACROSS``): once over all
   rows (the shared pair), and again for each claim language with at least
   ``MIN_LANGUAGE_CLAIMS`` training claims (one shared pair spent the whole 4% on English tweets
   and left Indonesian messages at 2%).
@@ -36,7 +43,8 @@ on the same cache writes the same file (~1 min once the embedding cache is warm)
   claim (``bench/judgements``, ``bench/judged.py``) is not a false match, and ``match`` holds
   the rest at <= ``JUDGED_FMR_TARGET``; one nobody judged counts as false (``--unjudged F``
   writes those from confidence 0.25 up, for judging). ``--thresholds-only`` re-chooses the
-  thresholds of an existing file and keeps its ranker and confidence model. Why the judged rule
+  thresholds of an existing file and keeps its ranker and confidence model; ``--keep-ranker``
+  re-fits the confidence model and thresholds and keeps its ranker. Why the judged rule
   is not shipped: bench/README.md, "bench/judged.py".
 """
 
@@ -55,14 +63,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    CACHE, ROOT, CachingEmbedder, item_texts, load_judgements, log, mirror_path,
+    CACHE, ROOT, CachingEmbedder, index_size, item_texts, load_judgements, log, mirror_path,
     pair_to_judge, reranker_only,
 )
 from pools import EXTRA, RERANK_POOL, Pool, collect  # noqa: E402
+from sized_pools import SizedPool, load_sized  # noqa: E402
 
 from factcheck.rerank import (  # noqa: E402
-    CONF_FEATURES, FEATURES, FORMAT_VERSION, Reranker, TreeForest, confidence_features,
-    forest_from_lightgbm, reranker_file_name,
+    CONF_FEATURES, FEATURES, FORMAT_VERSION, SIZE_FEATURE, Reranker, TreeForest,
+    confidence_features, forest_from_lightgbm, reranker_file_name,
 )
 from factcheck import tuned_e5  # noqa: E402
 from factcheck.embedding import DEFAULT_MODEL, Embedder, get_embedder  # noqa: E402
@@ -267,40 +276,49 @@ def ranker_spec(r: dict[str, np.ndarray], weight: float = 1.0) -> dict[str, obje
 # -- confidence --------------------------------------------------------------------------
 
 
-def _dummy_conf() -> dict[str, object]:
-    n = len(CONF_FEATURES)
+def conf_features(sized: bool) -> list[str]:
+    return list(CONF_FEATURES) + ([SIZE_FEATURE] if sized else [])
+
+
+def _dummy_conf(sized: bool = False) -> dict[str, object]:
+    n = len(conf_features(sized))
     return {"mean": [0.0] * n, "scale": [1.0] * n, "w": [0.0] * n, "b": 0.0}
 
 
 def make_reranker(model_id: str, fit: dict[str, object],
                   conf: dict[str, object] | None = None,
-                  thresholds: dict[str, float] | None = None, **meta: object) -> Reranker:
-    """A re-ranker from :func:`fit_ranker`'s result."""
+                  thresholds: dict[str, float] | None = None, sized: bool = False,
+                  **meta: object) -> Reranker:
+    """A re-ranker from :func:`fit_ranker`'s result (``sized``: its confidence reads the
+    index size)."""
     return Reranker({
         "format": FORMAT_VERSION, "model_id": model_id, "features": list(FEATURES),
-        "conf_features": list(CONF_FEATURES), "pool": RERANK_POOL, "extra": EXTRA, "min_items": 0,
+        "conf_features": conf_features(sized), "pool": RERANK_POOL, "extra": EXTRA,
+        "min_items": 0,
         "ranker": ranker_spec(fit["net"], fit["net_weight"]),  # type: ignore[arg-type]
         "forest": {"weight": fit["forest_weight"], "trees": fit["trees"]},
-        "confidence": conf or _dummy_conf(), "thresholds": thresholds or {}, **meta,
+        "confidence": conf or _dummy_conf(sized), "thresholds": thresholds or {}, **meta,
     })
 
 
-def top_rows(reranker: Reranker, pools: list[Pool]
+def top_rows(reranker: Reranker, pools: list[Pool], sizes: list[int] | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[Pool, str]]]:
     """Confidence features of the first hit with the true item present and held out.
 
     Returns (features, labels = first hit relevant, held-out flag, claim language, (pool,
     first hit's key) per row); pool-relative features are recomputed for the held-out pool,
-    exactly as the library would see that index."""
+    exactly as the library would see that index. ``sizes``: each pool's index size, read by a
+    size-aware confidence (None: a confidence that does not read it)."""
     rows, labels, held, langs, firsts = [], [], [], [], []
-    for p in pools:
+    for n, p in enumerate(pools):
         for is_held, scenario in ((False, p.selected()), (True, p.without_relevant().selected())):
             if not scenario.keys:
                 continue
             feats = scenario.feats
             scores = reranker.score(feats)
             order = np.argsort(-scores, kind="stable")
-            rows.append(confidence_features(scores[order], feats[order]))
+            rows.append(confidence_features(scores[order], feats[order],
+                                            None if sizes is None else sizes[n]))
             labels.append(scenario.keys[order[0]] in p.relevant)
             held.append(is_held)
             langs.append(detect_language(p.text) or "")
@@ -361,30 +379,75 @@ def apply_conf(conf: dict[str, object], x: np.ndarray) -> np.ndarray:
 MIN_LANGUAGE_CLAIMS = 300
 
 
-def _pair(conf: np.ndarray, false: np.ndarray, target: float) -> dict[str, float]:
+#: The size bands a pair must hold in (index items up to each edge; full corpus)
+SIZE_BANDS = (200, 1000, 2000)
+#: A language's pair holds in each band with this many held-out rows of it
+MIN_BAND_CLAIMS = 100
+#: Hidden tanh units of the size-aware confidence. Out-of-fold present top-1 match recall at
+#: the strict rule on the full corpora (bands <= 200 / <= 1,000 / <= 2,000 items), default
+#: model, 2026-12-07, trained on indexes of 50-2,000 items of the same language: linear 33.1%
+#: (57.8 / 49.5 / 42.0%), 4 units 34.4%, 8 units 36.8%, 16 units 38.9% (81.4 / 70.1 / 59.0%),
+#: 32 units 38.2%; the linear full-corpus-only confidence it replaces: 33.8% (71.0 / 55.6 /
+#: 45.9%). The other-language rows (``sized_pools.ACROSS``) and 20-item indexes cost about two
+#: points (16 units: 35.6%; 79.0 / 67.7 / 57.1%): without them the demo's 37-item index called
+#: "Autism is caused by mobile phones" a match for the MMR-vaccine check (0.95).
+SIZED_HIDDEN = 16
+
+
+ACROSS_BAND = -1
+
+
+def size_band(n_items: int | None) -> int:
+    """The :data:`SIZE_BANDS` edge of a sized pool's index; 0 for the full corpus (None)."""
+    if n_items is None:
+        return 0
+    return next((edge for edge in SIZE_BANDS if n_items <= edge), SIZE_BANDS[-1])
+
+
+def band_of(pool: SizedPool) -> int:
+    """:func:`size_band`, or :data:`ACROSS_BAND` for claims searched in a small index of a
+    corpus in another language: their own band, so that these easy negatives do not dilute
+    the false-match rate of the others."""
+    return ACROSS_BAND if pool.across else size_band(pool.n_items)
+
+
+def _pair(conf: np.ndarray, false: np.ndarray, target: float,
+          bands: np.ndarray | None = None) -> dict[str, float]:
     """``match``: lowest with held-out *false* matches <= ``target``; ``suggestion``: lowest
     with held-out claims shown at all <= SHOW_TARGET (any first hit: the bar for "possibly
-    related" keeps the single-item reading)."""
+    related" keeps the single-item reading); with ``bands``, in every band at once."""
     grid = np.round(np.arange(0.02, 0.995, 0.01), 2)
-    match = next((float(t) for t in grid if ((conf >= t) & false).mean() <= target), 0.99)
-    suggestion = next((float(t) for t in grid if (conf >= t).mean() <= SHOW_TARGET), 0.99)
+    groups = [np.ones(len(conf), dtype=bool)] if bands is None else [
+        bands == b for b in np.unique(bands)]
+    match = next((float(t) for t in grid
+                  if all(((conf[g] >= t) & false[g]).mean() <= target for g in groups)), 0.99)
+    suggestion = next((float(t) for t in grid
+                       if all((conf[g] >= t).mean() <= SHOW_TARGET for g in groups)), 0.99)
     return {"match": match, "suggestion": min(suggestion, match)}
 
 
 def pick_thresholds(conf: np.ndarray, held: np.ndarray, langs: np.ndarray,
-                    same: np.ndarray | None = None) -> dict[str, object]:
+                    same: np.ndarray | None = None, bands: np.ndarray | None = None
+                    ) -> dict[str, object]:
     """The shared pair from all held-out rows, and a pair per language with enough of them
     (claims whose language cannot be told keep the shared pair). ``same`` marks rows whose
     first hit is judged a fact-check of the same claim (not a false match, held to
-    ``JUDGED_FMR_TARGET``); None: every held-out first hit is false (``FMR_TARGET``)."""
+    ``JUDGED_FMR_TARGET``); None: every held-out first hit is false (``FMR_TARGET``).
+    ``bands`` (:func:`size_band` per row): each pair holds in every size band, a language's
+    in the bands with ``MIN_BAND_CLAIMS`` held-out rows of it."""
     false = ~same if same is not None else np.ones(len(conf), dtype=bool)
     target = FMR_TARGET if same is None else JUDGED_FMR_TARGET
-    out: dict[str, object] = dict(_pair(conf[held], false[held], target))
+    out: dict[str, object] = dict(_pair(conf[held], false[held], target,
+                                        None if bands is None else bands[held]))
     per = {}
     for lang in sorted(set(langs[held]) - {""}):
         rows = held & (langs == lang)
+        if bands is not None:
+            rows &= np.isin(bands, [b for b in np.unique(bands[rows])
+                                    if (rows & (bands == b)).sum() >= MIN_BAND_CLAIMS])
         if rows.sum() >= MIN_LANGUAGE_CLAIMS:
-            per[str(lang)] = _pair(conf[rows], false[rows], target)
+            per[str(lang)] = _pair(conf[rows], false[rows], target,
+                                   None if bands is None else bands[rows])
     if per:
         out["languages"] = per
     return out
@@ -444,6 +507,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--thresholds-only", action="store_true",
                     help="re-choose the thresholds of the shipped file (or --out) and keep its "
                          "ranker, confidence model and cross-language bar")
+    ap.add_argument("--no-sizes", action="store_true",
+                    help="a confidence that does not read the index size and learns from the "
+                         "full corpora only (what --cross-fit trains: sized_pools.py has no "
+                         "mirror's pools)")
+    ap.add_argument("--keep-ranker", action="store_true",
+                    help="re-fit the confidence model and thresholds of the shipped file (or "
+                         "--out) and keep its ranker: its rows come from fold rankers either way")
     ap.add_argument("--unjudged", type=Path, metavar="FILE",
                     help="write the held-out first hits from confidence 0.25 up that no "
                          "judgement covers (JSON lines, bench/judged.py's export format)")
@@ -467,38 +537,62 @@ def main(argv: list[str] | None = None) -> int:
         train = [p for p in train if reranker_only(p.set, p.qid)]
     log(f"{len(train)} training queries ("
         + ", ".join(f"{s}={sum(p.set == s for p in train)}" for s in SETS) + ")")
+    sized: list[SizedPool] = []
+    if mirror and not args.no_sizes:
+        log("--cross-fit: the confidence does not read the index size (no mirror's sized pools)")
+    if not (args.no_sizes or mirror):
+        sized = load_sized(CachingEmbedder(
+            None if args.model == DEFAULT_MODEL else get_embedder(args.model)))
+        if held_back:
+            sized = [s for s in sized if reranker_only(s.pool.set, s.pool.qid)]
+        log(f"{len(sized)} training pools of indexes of 20-2,000 items")
     model_id = get_embedder(args.model).model_id
     # cross-fitting: out-of-fold confidence rows for the calibrator and thresholds
-    fold = np.array([int(hashlib.md5(f"{p.set}:{p.qid}".encode()).hexdigest(), 16) % FOLDS
-                     for p in train])
-    rows, labels, held, row_fold, langs, firsts = [], [], [], [], [], []
+    def fold_of(p: Pool) -> int:
+        return int(hashlib.md5(f"{p.set}:{p.qid}".encode()).hexdigest(), 16) % FOLDS
+
+    fold = np.array([fold_of(p) for p in train])
+    rows, labels, held, row_fold, langs, firsts, bands = [], [], [], [], [], [], []
     for k in range(FOLDS):
         log(f"fold {k}:")
         r = fit_ranker([p for p, f in zip(train, fold) if f != k])
         oof = [p for p, f in zip(train, fold) if f == k]
-        x, y, h, lg, fh = top_rows(make_reranker(model_id, r), oof)
-        rows.append(x), labels.append(y), held.append(h), row_fold.append(np.full(len(y), k))
-        langs.append(lg), firsts.extend(fh)
+        groups = [(oof, [index_size(p.set) for p in oof] if sized else None, 0)]
+        for band in sorted({band_of(s) for s in sized}):
+            there = [s for s in sized if band_of(s) == band and fold_of(s.pool) == k]
+            groups.append(([s.pool for s in there], [s.n_items for s in there], band))
+        for pools_k, sizes_k, band in groups:
+            x, y, h, lg, fh = top_rows(make_reranker(model_id, r, sized=bool(sized)), pools_k,
+                                       sizes_k)
+            rows.append(x), labels.append(y), held.append(h), row_fold.append(np.full(len(y), k))
+            langs.append(lg), firsts.extend(fh), bands.append(np.full(len(y), band))
     cx, cy, ch = np.vstack(rows), np.concatenate(labels), np.concatenate(held)
     cl = np.concatenate(langs)
     rf = np.concatenate(row_fold)
+    cb = np.concatenate(bands)
+    hidden = SIZED_HIDDEN if sized else 0
     # thresholds from cross-fitted confidences too: each fold is scored by a calibrator fitted
     # on the other folds' rows
     oof_conf = np.zeros(len(cy))
     for k in range(FOLDS):
-        oof_conf[rf == k] = apply_conf(fit_logistic(cx[rf != k], cy[rf != k]), cx[rf == k])
+        oof_conf[rf == k] = apply_conf(fit_logistic(cx[rf != k], cy[rf != k], hidden=hidden),
+                                       cx[rf == k])
     same, judged = judged_same(firsts)
     out = Path(args.out) if args.out else (
         ROOT / "factcheck" / "data" / reranker_file_name(model_id))
     old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    thresholds = pick_thresholds(oof_conf, ch, cl, same if args.judged else None)
+    thresholds = pick_thresholds(oof_conf, ch, cl, same if args.judged else None,
+                                 cb if sized else None)
     per = thresholds.get("languages", {})
     match = np.array([per.get(lang, thresholds)["match"] for lang in cl])  # type: ignore[union-attr]
-    present = ~ch
     called = oof_conf >= match
-    log(f"thresholds {thresholds}: out-of-fold held-out false-match "
-        f"{(called[ch] & ~same[ch]).mean():.3f} judged ({called[ch].mean():.3f} single-item), "
-        f"present top-1 match recall {(called[present] & (cy[present] > 0)).mean():.3f}")
+    log(f"thresholds {thresholds}; out-of-fold, by index size:")
+    for band in sorted(set(cb.tolist()), key=lambda b: b or 10**9):
+        at, present = ch & (cb == band), ~ch & (cb == band)
+        name = {0: "full", ACROSS_BAND: "other language"}.get(band, f"<= {band}")
+        log(f"  {name:>14}: held-out false match {(called[at] & ~same[at]).mean():.3f} "
+            f"judged ({called[at].mean():.3f} single-item), present top-1 match recall "
+            f"{(called[present] & (cy[present] > 0)).mean():.3f} ({int(present.sum())} rows)")
     todo = ch & (oof_conf >= JUDGE_FROM) & ~judged
     if todo.any() and args.judged:
         log(f"{int((todo & called).sum())} held-out first hits called a match and "
@@ -509,6 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.thresholds_only:
         if not old:
             ap.error(f"--thresholds-only: no re-ranker file at {out}")
+        if old.get("conf_features") != conf_features(bool(sized)):
+            ap.error("--thresholds-only: the file's confidence "
+                     + ("does not read" if sized else "reads")
+                     + " the index size; add or drop --no-sizes to match it")
         kept = old.get("thresholds", {})
         thresholds.update({k: v for k, v in kept.items() if k == "cross_language"})
         old.update(thresholds=thresholds,
@@ -522,10 +620,25 @@ def main(argv: list[str] | None = None) -> int:
             out.write_text(json.dumps(old, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             log(f"wrote the thresholds of {out}")
         return 0
-    conf = fit_logistic(cx, cy)
+    conf = fit_logistic(cx, cy, hidden=hidden)
+    if args.keep_ranker:
+        if not old:
+            ap.error(f"--keep-ranker: no re-ranker file at {out}")
+        spec = dict(old)
+        spec.update(confidence=conf, conf_features=conf_features(bool(sized)),
+                    thresholds=thresholds,
+                    confidence_trained=f"{date.today().isoformat()}, bench/train_reranker.py "
+                                       "--keep-ranker" + ("" if sized else " --no-sizes"))
+        Reranker(spec)  # validates
+        if not args.dry_run:
+            out.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            log(f"wrote the confidence model and thresholds of {out}")
+            log(f"the cross-language bar was dropped with the old confidence model: run "
+                f"bench/mixed_languages.py --model {model_id} --side train --calibrate --write")
+        return 0
     log("final ranker on all training queries:")
     ranker = fit_ranker(train)
-    probe = make_reranker(model_id, ranker, conf)
+    probe = make_reranker(model_id, ranker, conf, sized=bool(sized))
     spec = dict(probe.spec)
     spec.update(
         thresholds=thresholds,

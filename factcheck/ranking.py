@@ -420,7 +420,8 @@ class RankingPipeline:
         feats = inputs.features(candidates)
         raw = reranker.score(feats)
         order = sorted(range(len(pool)), key=lambda i: (-raw[i], i))
-        confidence: float | None = reranker.confidence(raw[order], feats[order])
+        confidence: float | None = reranker.confidence(raw[order], feats[order],
+                                                       n_items=self.features.n_docs)
         if self.features.n_docs < reranker.min_items:
             confidence = None  # below the size the weights say they hold for: cosine
         return Reranked([pool[i] for i in order], [float(raw[i]) for i in order], confidence,

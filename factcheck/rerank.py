@@ -14,10 +14,12 @@ top-N with a learned model over lexical + dense + overlap features; this is that
   splits, so LightGBM is needed to train only). The forest finds the sharp interactions (English
   tweet vs Indonesian message, a number that disagrees); the network the smooth trends. Each
   alone was worse on some dev set; scoring 50 candidates with both costs about a millisecond;
-* confidence: a logistic calibrator over the top of the re-ranked list that gives the
+* confidence: a small calibrator over the top of the re-ranked list that gives the
   probability that the first hit really is a fact-check of the claim. It is trained with the true
-  item both present and held out of the index, so a loosely related first hit scores low; the
-  match / suggestion thresholds of the weights file (its ``thresholds``) apply to it.
+  item both present and held out of the index, so a loosely related first hit scores low, and,
+  when its weights list :data:`SIZE_FEATURE`, on indexes of 20 items to whole corpora with the
+  item count as an input: a first hit stands out more in a small index without being a closer
+  match. The match / suggestion thresholds of the weights file (its ``thresholds``) apply to it.
 
 Weights are per embedding model (the cosine scale differs between models) and live in
 ``factcheck/data/reranker-<model>.json``, written by ``bench/train_reranker.py`` with the
@@ -62,6 +64,10 @@ FEATURES: tuple[str, ...] = (
 CONF_FEATURES: tuple[str, ...] = (
     "score1", "margin12", "prob1", "cos_gap12", "kw_norm2", "score2",
 ) + tuple(f"{name}1" for name in FEATURES)
+#: The optional last confidence input: the log of the number of items in the index. A first hit
+#: leads the rest by more, and takes more of the softmax, the less else an index holds, so a
+#: confidence that does not know the size reads loose first hits in small indexes as matches.
+SIZE_FEATURE = "log_items"
 
 _NUMBER = re.compile(r"^\d+$")
 
@@ -172,9 +178,12 @@ def candidate_features(
     return out
 
 
-def confidence_features(scores: np.ndarray, feats: np.ndarray) -> np.ndarray:
+def confidence_features(
+    scores: np.ndarray, feats: np.ndarray, n_items: int | None = None
+) -> np.ndarray:
     """The :data:`CONF_FEATURES` row for a pool already sorted by re-ranker score: how far the
-    first hit leads the rest, plus every feature of the first hit itself."""
+    first hit leads the rest, plus every feature of the first hit itself; with ``n_items``
+    (the index's item count) also :data:`SIZE_FEATURE`."""
     col = {name: i for i, name in enumerate(FEATURES)}
     n = len(scores)
     s1 = float(scores[0])
@@ -184,7 +193,9 @@ def confidence_features(scores: np.ndarray, feats: np.ndarray) -> np.ndarray:
     cos1 = feats[0, col["cos"]]
     cos2 = feats[1, col["cos"]] if n > 1 else cos1 - 0.1
     head = [s1, s1 - s2, prob1, cos1 - cos2, feats[1, col["kw_norm"]] if n > 1 else 0.0, s2]
-    return np.concatenate([np.array(head, dtype=np.float64), feats[0].astype(np.float64)])
+    tail = [] if n_items is None else [math.log(max(1, n_items))]
+    return np.concatenate([np.array(head, dtype=np.float64), feats[0].astype(np.float64),
+                           np.array(tail, dtype=np.float64)])
 
 
 class TreeForest:
@@ -312,8 +323,11 @@ class Reranker:
             raise RerankerError(f"re-ranker format {spec.get('format')!r}, expected {FORMAT_VERSION}")
         if tuple(spec.get("features", ())) != FEATURES:
             raise RerankerError("re-ranker weights were trained on other features; retrain them")
-        if tuple(spec.get("conf_features", ())) != CONF_FEATURES:
+        conf_features = tuple(spec.get("conf_features", ()))
+        if conf_features not in (CONF_FEATURES, CONF_FEATURES + (SIZE_FEATURE,)):
             raise RerankerError("confidence weights were trained on other features; retrain them")
+        #: whether the confidence reads the index size (:data:`SIZE_FEATURE`)
+        self.size_aware = conf_features[-1] == SIZE_FEATURE
         self.spec = dict(spec)
         self.model_id: str = str(spec["model_id"])
         self.version: str = str(spec.get("version", ""))
@@ -365,11 +379,16 @@ class Reranker:
         net = np.asarray(x @ self._lin + hidden @ self._w2, dtype=np.float64)
         return net * self._net_weight + self._forest.predict(feats) * self._forest_weight
 
-    def confidence(self, scores_sorted: np.ndarray, feats_sorted: np.ndarray) -> float:
-        """Probability that the first hit is a fact-check of the claim (not just related)."""
+    def confidence(self, scores_sorted: np.ndarray, feats_sorted: np.ndarray,
+                   n_items: int | None = None) -> float:
+        """Probability that the first hit is a fact-check of the claim (not just related);
+        ``n_items``, the index's item count, is needed when the model is :attr:`size_aware`."""
         if not len(scores_sorted):
             return 0.0
-        z = (confidence_features(scores_sorted, feats_sorted) - self._c_mean) / self._c_scale
+        if self.size_aware and n_items is None:
+            raise RerankerError("this confidence model needs the index's item count")
+        size = n_items if self.size_aware else None
+        z = (confidence_features(scores_sorted, feats_sorted, size) - self._c_mean) / self._c_scale
         logit = float(z @ self._c_w + self._c_b)
         if self._c_w1 is not None:
             logit += float(np.tanh(z @ self._c_w1 + self._c_b1) @ self._c_w2)

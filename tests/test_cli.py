@@ -171,6 +171,19 @@ def test_demo_needs_no_index(runner: CliRunner) -> None:
     assert json.loads(result.stdout)["status"] == "match"
 
 
+@pytest.mark.parametrize("claim", [
+    "Autism is caused by mobile phones",  # the demo's only autism item is the MMR-vaccine check
+    "Minum air garam menyembuhkan covid",  # its only home-remedy item is about avocado seeds
+])
+def test_demo_lone_same_topic_item_is_no_match(runner: CliRunner, claim: str) -> None:
+    """In a 37-item index a loosely related first hit leads the rest by far: the confidence
+    reads the index size (bench/sized_pools.py) and must not call it a match."""
+    result = runner.invoke(cli, ["check", "--demo", "--json", claim])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["status"] != "match" and data["confidence"] < data["thresholds"]["confidence_match"]
+
+
 FORWARDED = """Selamat pagi bapak ibu 🙏
 
 Vaksin MMR bikin anak jadi autis, sudah banyak buktinya di luar negeri.

