@@ -89,6 +89,14 @@ class Pool:
                     self.keyword_top, self.dense_top)
 
 
+def attach_inputs(pool: Pool, fb: FeatureBuilder, second_query: np.ndarray) -> None:
+    """What the features read for both situations the benches score: the pool as the library
+    selects it, and the same without its relevant item(s)."""
+    needed = {c.item_id: c for c in pool.selected().candidates}
+    needed.update((c.item_id, c) for c in pool.without_relevant().selected().candidates)
+    pool.inputs = fb.inputs(pool.text, list(needed.values()), second_query)
+
+
 def collect(names: list[str], embedder: CachingEmbedder | None = None,
             with_features: bool = True) -> tuple[list[Pool], dict[str, FactChecker]]:
     """Pools for every query of the named sets; indexes are built in a temp dir kept open."""
@@ -125,9 +133,7 @@ def collect(names: list[str], embedder: CachingEmbedder | None = None,
             t0 = time.perf_counter()
             for pool in pools:
                 if pool.set == name:
-                    needed = {c.item_id: c for c in pool.selected().candidates}
-                    needed.update((c.item_id, c) for c in pool.without_relevant().selected().candidates)
-                    pool.inputs = fb.inputs(pool.text, list(needed.values()), seconds[pool.qid])
+                    attach_inputs(pool, fb, seconds[pool.qid])
             log(f"[{name}] features {time.perf_counter() - t0:.1f}s")
     return pools, checkers
 

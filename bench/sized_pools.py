@@ -33,8 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE, LOADERS, ROOT, CachingEmbedder, log, query_form, second_view_cache  # noqa: E402
-from pools import DEPTH, Pool, split_of  # noqa: E402
+from common import (  # noqa: E402
+    CACHE, LOADERS, ROOT, CachingEmbedder, DataSet, Query, log, query_form, second_view_cache,
+)
+from pools import DEPTH, Pool, attach_inputs, split_of  # noqa: E402
+from retrieval import build  # noqa: E402
 from small_index import sample_small, side_queries  # noqa: E402
 
 from factcheck import FactChecker  # noqa: E402
@@ -72,41 +75,38 @@ def collect_sized(embedder: CachingEmbedder, sets: tuple[str, ...] = SETS,
     n = 0
     for name in sets:
         ds = LOADERS[name]()
+        other = LOADERS[ACROSS[name]]()
+        corpus = sorted(other.key_of(i.url) for i in other.items)
         train = side_queries(ds, "train")
         t0 = time.perf_counter()
         for seed in range(seeds):
+            # (corpus indexed, its keys, the claims searched, the other corpus' name or "")
+            jobs: list[tuple[DataSet, set[str], list[Query], str]] = []
             for size in sizes:
                 rng = random.Random(f"sized:{seed}:{name}:{size}")
                 keys, positives, _ = sample_small(ds, train, size, MAX_QUERIES, rng)
-                n += 1
-                checker = FactChecker.open(tmp / f"{name}-{n}", create=True, embedder=embedder,
-                                           second_view=second)
-                checker.add_items([i for i in ds.items if ds.key_of(i.url) in keys])
-                checker.embed_second_view()
-                out += _pools(checker, ds, positives, embedder, second, seed)
-                checker.close()
-            other = LOADERS[ACROSS[name]]()
-            corpus = sorted(other.key_of(i.url) for i in other.items)
+                jobs.append((ds, keys, positives, ""))
             for size in ACROSS_SIZES:
                 rng = random.Random(f"across:{seed}:{name}:{size}")
                 keys = set(rng.sample(corpus, size))
+                jobs.append((other, keys, rng.sample(train, min(ACROSS_QUERIES, len(train))),
+                             other.name))
+            for indexed, keys, queries, across in jobs:
                 n += 1
-                checker = FactChecker.open(tmp / f"{name}-{n}", create=True, embedder=embedder,
-                                           second_view=second)
-                checker.add_items([i for i in other.items if other.key_of(i.url) in keys])
-                checker.embed_second_view()
-                out += _pools(checker, ds, rng.sample(train, min(ACROSS_QUERIES, len(train))),
-                              embedder, second, seed, across=other.name)
+                items = [i for i in indexed.items if indexed.key_of(i.url) in keys]
+                checker, _ = build(DataSet(indexed.name, items), embedder, tmp / f"{name}-{n}",
+                                   second)
+                out += _pools(checker, ds, queries, embedder, second, seed, across)
                 checker.close()
         log(f"[{name}] {seeds} x {len(sizes)} sized indexes, {seeds} x {len(ACROSS_SIZES)} of "
             f"{ACROSS[name]} {time.perf_counter() - t0:.0f}s")
     return out
 
 
-def _pools(checker: FactChecker, ds, queries, embedder: CachingEmbedder,  # type: ignore[no-untyped-def]
+def _pools(checker: FactChecker, ds: DataSet, queries: list[Query], embedder: CachingEmbedder,
            second: CachingEmbedder, seed: int, across: str = "") -> list[SizedPool]:
     """``across``: the index is of that corpus, whose keys are prefixed so none is relevant."""
-    keys = {i: f"{across}:{u.rsplit('/', 1)[1]}" if across else ds.key_of(u)
+    keys = {i: f"{across}:{ds.key_of(u)}" if across else ds.key_of(u)
             for i, u in checker.store.conn.execute("SELECT id, url FROM items")}
     n_items = checker.store.count()
     texts = [query_form(q.text) for q in queries]
@@ -121,9 +121,7 @@ def _pools(checker: FactChecker, ds, queries, embedder: CachingEmbedder,  # type
                                params=checker.fusion)
         pool = Pool(ds.name, split_of(ds.name, part, q), part, q.qid, text, q.relevant,
                     [keys[r[0]] for r in ranked], list(ranked))
-        needed = {c.item_id: c for c in pool.selected().candidates}
-        needed.update((c.item_id, c) for c in pool.without_relevant().selected().candidates)
-        pool.inputs = fb.inputs(text, list(needed.values()), sec)
+        attach_inputs(pool, fb, sec)
         out.append(SizedPool(pool, n_items, seed, bool(across)))
     return out
 

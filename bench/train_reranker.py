@@ -392,8 +392,7 @@ MIN_BAND_CLAIMS = 100
 #: points (16 units: 35.6%; 79.0 / 67.7 / 57.1%): without them the demo's 37-item index called
 #: "Autism is caused by mobile phones" a match for the MMR-vaccine check (0.95).
 SIZED_HIDDEN = 16
-
-
+#: The band of claims searched in a small index of another language's corpus (:func:`band_of`)
 ACROSS_BAND = -1
 
 
@@ -552,18 +551,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(hashlib.md5(f"{p.set}:{p.qid}".encode()).hexdigest(), 16) % FOLDS
 
     fold = np.array([fold_of(p) for p in train])
+    sized_at = [(fold_of(s.pool), band_of(s), s) for s in sized]
     rows, labels, held, row_fold, langs, firsts, bands = [], [], [], [], [], [], []
     for k in range(FOLDS):
         log(f"fold {k}:")
-        r = fit_ranker([p for p, f in zip(train, fold) if f != k])
+        fold_ranker = make_reranker(model_id, fit_ranker([p for p, f in zip(train, fold) if f != k]),
+                                    sized=bool(sized))
         oof = [p for p, f in zip(train, fold) if f == k]
         groups = [(oof, [index_size(p.set) for p in oof] if sized else None, 0)]
-        for band in sorted({band_of(s) for s in sized}):
-            there = [s for s in sized if band_of(s) == band and fold_of(s.pool) == k]
+        for band in sorted({b for _, b, _ in sized_at}):
+            there = [s for f, b, s in sized_at if f == k and b == band]
             groups.append(([s.pool for s in there], [s.n_items for s in there], band))
         for pools_k, sizes_k, band in groups:
-            x, y, h, lg, fh = top_rows(make_reranker(model_id, r, sized=bool(sized)), pools_k,
-                                       sizes_k)
+            x, y, h, lg, fh = top_rows(fold_ranker, pools_k, sizes_k)
             rows.append(x), labels.append(y), held.append(h), row_fold.append(np.full(len(y), k))
             langs.append(lg), firsts.extend(fh), bands.append(np.full(len(y), band))
     cx, cy, ch = np.vstack(rows), np.concatenate(labels), np.concatenate(held)
