@@ -133,7 +133,7 @@ def candidate_features(
     q_set = set(query_terms)
     q_bi = _bigrams(query_terms)
     q_numbers = {t for t in q_set if _NUMBER.match(t)}
-    q_idf = sum(idf.get(t, max_idf) for t in q_set) or 1.0
+    q_idf = math.fsum(idf.get(t, max_idf) for t in q_set) or 1.0
     q_grams = _char_grams(" ".join(query_terms))
     sec = np.array([(second or {}).get(c.item_id, c.cosine) for c in candidates], dtype=np.float64)
     sec_rank = np.empty(n)
@@ -143,8 +143,8 @@ def candidate_features(
         terms = list(candidate_terms.get(cand.item_id, ()))
         c_set = set(terms)
         shared = q_set & c_set
-        c_idf = sum(idf.get(t, max_idf) for t in c_set) or 1.0
-        s_idf = sum(idf.get(t, max_idf) for t in shared)
+        c_idf = math.fsum(idf.get(t, max_idf) for t in c_set) or 1.0
+        s_idf = math.fsum(idf.get(t, max_idf) for t in shared)
         c_bi = _bigrams(terms)
         c_numbers = {t for t in c_set if _NUMBER.match(t)}
         missing = [idf.get(t, max_idf) for t in c_set - q_set]

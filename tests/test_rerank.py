@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +176,31 @@ def test_check_reranks_and_tiers_by_confidence() -> None:
     assert not plain.reranked and plain.confidence is None
     kw = checker.check("chip pelacak", mode="keyword")
     assert not kw.reranked  # only the hybrid pool is re-ranked
+
+
+_FEATURES_IN_A_PROCESS = """
+import sys
+from factcheck.rerank import Candidate, candidate_features
+terms = [f"t{i}" for i in range(40)]
+idf = {t: 0.1 * (i % 7) + 0.3 for i, t in enumerate(terms)}
+x = candidate_features(terms[::2], [Candidate(1, 2.0, 0.9), Candidate(2, 1.0, 0.8)],
+                       {1: terms[:30], 2: terms[10:]}, idf, 5.0)
+sys.stdout.write(x.tobytes().hex())
+"""
+
+
+def test_features_do_not_depend_on_the_string_hash_seed() -> None:
+    """IDF sums run over sets, whose order follows PYTHONHASHSEED; a float sum in that order
+    changed the last bits of the features between processes, and the confidence network
+    trained on them made bench/train_reranker.py pick other thresholds on a rerun."""
+    root = Path(__file__).resolve().parents[1]
+    outs = {
+        subprocess.run([sys.executable, "-c", _FEATURES_IN_A_PROCESS], cwd=root, check=True,
+                       capture_output=True, text=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outs) == 1 and len(next(iter(outs))) > 0
 
 
 def size_aware_spec(size_weight: float) -> dict:
