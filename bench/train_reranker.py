@@ -25,8 +25,9 @@ sized pools adds ~1 min the first time).
   first hit of the re-ranked pool: its lead over the rest, all its features and the log of the
   index's item count (``factcheck.rerank.SIZE_FEATURE``). The same lead means a looser match
   the fewer items an index holds, so its rows come from the full corpora and from indexes of
-  20-2,000 items (``bench/sized_pools.py``). ``--no-sizes`` (and ``--cross-fit``, which has no
-  mirror's sized pools) keeps the older confidence: linear, full corpora only, size unread.
+  20-2,000 items (``bench/sized_pools.py``). ``--no-sizes`` keeps the older confidence: linear, full
+  corpora only, size unread. With ``--cross-fit`` each sized pool, too, comes from the embedder
+  that did not train on its claim.
   Rows come from ``FOLDS``-fold cross-fitting (each fold scored by a ranker that did not train
   on it) and from two situations per query: the true item in the pool (label = first hit is
   relevant) and the true item held out (label 0). That teaches it what a loosely related first
@@ -486,6 +487,16 @@ def write_unjudged(path: Path, firsts: list[tuple[Pool, str]]) -> None:
     log(f"wrote {len(unique)} pairs to judge to {path}")
 
 
+def unseen_sized(own: list[SizedPool], twin: list[SizedPool] | None) -> list[SizedPool]:
+    """A held-back model's sized pools of the claims its embedder did not train on: its own
+    for ``common.reranker_only``'s half and, when cross-fitting, the ``--mirror`` twin's for the
+    other (the same indexes: their sampling does not depend on the model)."""
+    out = [s for s in own if reranker_only(s.pool.set, s.pool.qid)]
+    if twin is not None:
+        out += [s for s in twin if not reranker_only(s.pool.set, s.pool.qid)]
+    return out
+
+
 # -- main --------------------------------------------------------------------------------
 
 
@@ -508,8 +519,7 @@ def main(argv: list[str] | None = None) -> int:
                          "ranker, confidence model and cross-language bar")
     ap.add_argument("--no-sizes", action="store_true",
                     help="a confidence that does not read the index size and learns from the "
-                         "full corpora only (what --cross-fit trains: sized_pools.py has no "
-                         "mirror's pools)")
+                         "full corpora only")
     ap.add_argument("--keep-ranker", action="store_true",
                     help="re-fit the confidence model and thresholds of the shipped file (or "
                          "--out) and keep its ranker: its rows come from fold rankers either way")
@@ -537,13 +547,11 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{len(train)} training queries ("
         + ", ".join(f"{s}={sum(p.set == s for p in train)}" for s in SETS) + ")")
     sized: list[SizedPool] = []
-    if mirror and not args.no_sizes:
-        log("--cross-fit: the confidence does not read the index size (no mirror's sized pools)")
-    if not (args.no_sizes or mirror):
+    if not args.no_sizes:
         sized = load_sized(CachingEmbedder(
             None if args.model == DEFAULT_MODEL else get_embedder(args.model)))
         if held_back:
-            sized = [s for s in sized if reranker_only(s.pool.set, s.pool.qid)]
+            sized = unseen_sized(sized, load_sized(CachingEmbedder(mirror)) if mirror else None)
         log(f"{len(sized)} training pools of indexes of 20-2,000 items")
     model_id = get_embedder(args.model).model_id
     # cross-fitting: out-of-fold confidence rows for the calibrator and thresholds
@@ -628,7 +636,10 @@ def main(argv: list[str] | None = None) -> int:
         spec.update(confidence=conf, conf_features=conf_features(bool(sized)),
                     thresholds=thresholds,
                     confidence_trained=f"{date.today().isoformat()}, bench/train_reranker.py "
-                                       "--keep-ranker" + ("" if sized else " --no-sizes"))
+                                       "--keep-ranker" + ("" if sized else " --no-sizes")
+                                       + (" --cross-fit" if mirror else ""))
+        if mirror:  # the twin these confidence rows came from (the ranker's is mirror_sha256)
+            spec["confidence_mirror_sha256"] = tuned_e5.read_meta(mirror.artefact)["model_sha256"]
         Reranker(spec)  # validates
         if not args.dry_run:
             out.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")

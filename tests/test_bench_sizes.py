@@ -64,3 +64,18 @@ def test_top_rows_add_the_index_size_only_for_a_size_aware_confidence() -> None:
     assert y.tolist() == [1.0, 0.0] and held.tolist() == [False, True]
     plain, *_ = tr.top_rows(reranker, [_pool()])
     assert plain.shape == (2, len(CONF_FEATURES))
+
+
+def test_unseen_sized_pools_come_from_the_embedder_that_did_not_see_the_claim() -> None:
+    qids = [str(i) for i in range(40)]
+    own = [SizedPool(_pool(q), 200, 0) for q in qids]
+    twin = [SizedPool(_pool(q), 200, 0) for q in qids]
+    half = {q for q in qids if tr.reranker_only("turnbackhoax", q)}
+    assert 0 < len(half) < len(qids)
+    alone = tr.unseen_sized(own, None)  # the held-back half only
+    assert [s.pool.qid for s in alone] == [q for q in qids if q in half]
+    assert all(any(s is o for o in own) for s in alone)
+    both = tr.unseen_sized(own, twin)  # cross-fitting: every claim once, from the right side
+    assert sorted(s.pool.qid for s in both) == sorted(qids)
+    for s in both:
+        assert any(s is x for x in (own if s.pool.qid in half else twin))
