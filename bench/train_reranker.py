@@ -75,7 +75,7 @@ from factcheck.rerank import (  # noqa: E402
     confidence_features, forest_from_lightgbm, reranker_file_name,
 )
 from factcheck import tuned_e5  # noqa: E402
-from factcheck.embedding import DEFAULT_MODEL, Embedder, get_embedder  # noqa: E402
+from factcheck.embedding import BASE_MODEL, DEFAULT_MODEL, Embedder, get_embedder  # noqa: E402
 from factcheck.text import detect_language  # noqa: E402
 
 SETS = ["turnbackhoax", "clef2020", "clef2022"]
@@ -116,7 +116,7 @@ def load_pools(refresh: bool = False, model: str | None = None,
         "factcheck/text.py", "factcheck/ranking.py", "factcheck/lookup.py", "bench/pools.py",
         "factcheck/store.py"))
     caching = CachingEmbedder(embedder or (get_embedder(model) if model else None))
-    if model or embedder:  # the default model's cache file keeps its old name
+    if caching.model_id != BASE_MODEL:  # the base model's cache file keeps its old name
         code += caching.cache_key
     key = hashlib.sha256(code.encode()).hexdigest()[:16]
     path = CACHE / f"pools-{key}.pkl"

