@@ -205,10 +205,16 @@ def model_file(artefact: Path = ARTEFACT, directory: Path | None = None) -> Path
 
 
 def _verified(path: Path, sha256: str) -> bool:
+    """Hashed in chunks: every load checks the 72 MB file, and holding it whole for that
+    added its size to the peak memory of a cold lookup."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
     except OSError:
         return False
+    return digest.hexdigest() == sha256
 
 
 def _write(path: Path, data: bytes) -> None:
