@@ -182,6 +182,10 @@ def model_file(artefact: Path = ARTEFACT, directory: Path | None = None) -> Path
     path = Path(directory or cache_dir()) / name
     if _verified(path, meta["model_sha256"]):
         return path
+    if not _writable(path.parent):  # a copy made earlier for the same reason serves as it is
+        private = _private_temp_dir()
+        if private is not None and _verified(private / name, meta["model_sha256"]):
+            return private / name
     data = assemble(artefact)
     try:
         _write(path, data)
@@ -215,6 +219,14 @@ def _verified(path: Path, sha256: str) -> bool:
     except OSError:
         return False
     return digest.hexdigest() == sha256
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -255,8 +255,11 @@ def test_an_unwritable_cache_falls_back_to_a_private_temp_folder(
     assert path.parent.parent == tmp_path / "tmp" and path.parent.stat().st_mode & 0o077 == 0
     assert hashlib.sha256(path.read_bytes()).hexdigest() == want
     stamp = path.stat().st_mtime_ns
-    assert tuned_e5.model_file(directory=blocker / "models") == path  # reused, not rewritten
+    assemble = tuned_e5.assemble
+    monkeypatch.setattr(tuned_e5, "assemble", lambda *a: pytest.fail("assembled again"))
+    assert tuned_e5.model_file(directory=blocker / "models") == path  # reused as it is
     assert path.stat().st_mtime_ns == stamp
+    monkeypatch.setattr(tuned_e5, "assemble", assemble)
     path.parent.chmod(0o777)  # a folder others can write to is not trusted
     with pytest.raises(EmbedderUnavailable, match="FACTCHECK_MODEL_CACHE"):
         tuned_e5.model_file(directory=blocker / "models")
