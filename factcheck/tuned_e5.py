@@ -178,34 +178,31 @@ def model_file(artefact: Path = ARTEFACT, directory: Path | None = None) -> Path
     locked-down machine) must not stop lookups: the model then goes to a private folder in the
     system's temporary directory, and only when neither can hold it is it unavailable."""
     meta = read_meta(artefact)
-    name = f"e5-small-claims-{meta['model_sha256'][:16]}.bin"
+    name, sha = f"e5-small-claims-{meta['model_sha256'][:16]}.bin", meta["model_sha256"]
     path = Path(directory or cache_dir()) / name
-    if _verified(path, meta["model_sha256"]):
+    if _verified(path, sha):
         return path
-    if not _writable(path.parent):  # a copy made earlier for the same reason serves as it is
-        private = _private_temp_dir()
-        if private is not None and _verified(private / name, meta["model_sha256"]):
-            return private / name
+    private = None if _writable(path.parent) else _private_temp_dir()
+    if private is not None and _verified(private / name, sha):
+        return private / name  # made earlier, because the cache cannot be written
     data = assemble(artefact)
     try:
         _write(path, data)
         return path
     except OSError as exc:
-        private = _private_temp_dir()
+        private = private or _private_temp_dir()
         if private is None:
             raise EmbedderUnavailable(
                 f"{_id_of(artefact)}: cannot write the model to {path}: {exc} (set "
                 "$FACTCHECK_MODEL_CACHE to a writable folder)") from exc
         log.warning("cannot write the model to %s (%s): using %s", path, exc, private)
-    fallback = private / name
-    if not _verified(fallback, meta["model_sha256"]):
-        try:
-            _write(fallback, data)
-        except OSError as exc:
-            raise EmbedderUnavailable(
-                f"{_id_of(artefact)}: cannot write the model to {path} nor {fallback}: {exc} "
-                "(set $FACTCHECK_MODEL_CACHE to a writable folder)") from exc
-    return fallback
+    try:
+        _write(private / name, data)
+    except OSError as exc:
+        raise EmbedderUnavailable(
+            f"{_id_of(artefact)}: cannot write the model to {path} nor {private / name}: {exc} "
+            "(set $FACTCHECK_MODEL_CACHE to a writable folder)") from exc
+    return private / name
 
 
 def _verified(path: Path, sha256: str) -> bool:
