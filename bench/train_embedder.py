@@ -66,6 +66,7 @@ import e5_torch  # noqa: E402
 
 from factcheck import tuned_e5  # noqa: E402
 from factcheck.embedding import BASE_MODEL, get_embedder  # noqa: E402
+from factcheck.model_ids import canonical  # noqa: E402
 
 SETS = ("clef2022", "clef2020", "turnbackhoax")  # mining order: the bench cache fills set by set
 
@@ -121,9 +122,13 @@ class BM25:
 
 def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
                   dense_sets: tuple[str, ...] = ("turnbackhoax",), hold_back: bool = False,
-                  mirror: bool = False):
+                  mirror: bool = False, miner: CachingEmbedder | None = None):
     """Per set: item texts, train examples (query text, positive item, relevant items, hard
-    negatives). Dense mining needs the current model's vectors (bench cache)."""
+    negatives). Dense mining needs the current model's vectors (bench cache).
+
+    ``miner``, when given, ranks the dense hard negatives instead of ``embedder`` (a second
+    round mines the confusions of a tuned model); near-duplicates of the positive are still
+    judged by ``embedder``'s cosine, the scale ``dup_cos`` was chosen on."""
     out = []
     for name in SETS:
         ds: DataSet = LOADERS[name]()
@@ -149,10 +154,11 @@ def load_examples(hard_k: int, dup_cos: float, embedder: CachingEmbedder | None,
         if embedder is not None and name in dense_sets:
             t0 = time.perf_counter()
             P = embedder.embed_passages(texts)
-            Q = embedder.embed_queries([t for _, t, _ in qs])
+            ranker = miner or embedder
+            Q = ranker.embed_queries([t for _, t, _ in qs])
+            S = Q @ (ranker.embed_passages(texts) if miner else P).T
             log(f"[{name}] current-model vectors for {len(texts)} items + {len(qs)} queries "
                 f"{time.perf_counter() - t0:.0f}s")
-            S = Q @ P.T
             for j in range(len(qs)):
                 dense_top[j] = [int(i) for i in np.argsort(-S[j])[:hard_k + 10]]
         examples = []
@@ -283,6 +289,17 @@ def proxy_eval(encode, tok, probe: list[dict], max_tokens: int = 512) -> dict:
 # -- training ---------------------------------------------------------------------------------
 
 
+def draw_negatives(rng: random.Random, hard: list[int], n_items: int, n: int) -> list[int]:
+    """``n`` of a query's mined hard negatives for one step (a random item when it has none).
+
+    One draw is ``rng.choice``, as the committed recipes were trained, so ``--negatives 1``
+    reproduces them; more draw without replacement and fill up at random."""
+    if n == 1:
+        return [rng.choice(hard) if hard else rng.randrange(n_items)]
+    picked = rng.sample(hard, min(n, len(hard)))
+    return picked + [rng.randrange(n_items) for _ in range(n - len(picked))]
+
+
 def train(args) -> dict:
     import torch
     import torch.nn.functional as F
@@ -294,9 +311,12 @@ def train(args) -> dict:
 
     # hard negatives are mined with the base model, whatever the default is now: the recipe
     embedder = None if args.no_dense_mining else CachingEmbedder(get_embedder(BASE_MODEL))
+    miner = None
+    if embedder is not None and canonical(args.mine_model) != BASE_MODEL:
+        miner = CachingEmbedder(get_embedder(args.mine_model))
     t_mine = time.perf_counter()
     data = load_examples(args.hard_k, args.dup_cos, embedder, tuple(args.dense_sets.split(",")),
-                         args.hold_back, args.mirror)
+                         args.hold_back, args.mirror, miner)
     t_mine = time.perf_counter() - t_mine
 
     tok = e5_torch.EngineTokenizer()
@@ -338,7 +358,8 @@ def train(args) -> dict:
     rng.shuffle(batches)
     steps = min(args.steps or len(batches), len(batches))
     batches = batches[:steps]
-    log(f"{steps} steps of {args.batch} queries (+{args.batch} positives, {args.batch} hard negatives)")
+    log(f"{steps} steps of {args.batch} queries (+{args.batch} positives, "
+        f"{args.batch * args.negatives} hard negatives)")
 
     stem_seconds = 0.0
     if stems is not None:  # the frozen bottom runs once per text, before the first step
@@ -370,7 +391,7 @@ def train(args) -> dict:
         name, texts, ex = data[si]
         batch = [ex[i] for i in idx]
         pos_items = [rng.choice(e["pos"]) for e in batch]
-        neg_items = [rng.choice(e["hard"]) if e["hard"] else rng.randrange(len(texts)) for e in batch]
+        neg_items = [i for e in batch for i in draw_negatives(rng, e["hard"], len(texts), args.negatives)]
         cand_items = pos_items + neg_items
         qv = F.normalize(encode([e["text"] for e in batch], args.max_tokens), dim=-1)
         cv = F.normalize(encode([texts[i] for i in cand_items], args.max_passage_tokens), dim=-1)
@@ -587,6 +608,8 @@ def main() -> None:
     ap.add_argument("--max-passage-tokens", type=int, default=64)
     ap.add_argument("--hard-k", type=int, default=5, help="hard negatives kept per retriever")
     ap.add_argument("--dup-cos", type=float, default=0.97)
+    ap.add_argument("--negatives", type=int, default=1,
+                    help="hard negatives per query in each step (in-batch ones come on top)")
     ap.add_argument("--train-pos", action="store_true", help="also train the position table")
     ap.add_argument("--top-layers", type=int, default=0,
                     help="train only the top N layers, their 4-bit matrices quantisation-aware, "
@@ -601,6 +624,9 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=0,
                     help="probe the unseen sets with the torch model every N steps (learning curve)")
     ap.add_argument("--no-dense-mining", action="store_true")
+    ap.add_argument("--mine-model", default=BASE_MODEL,
+                    help="the model whose top items are the dense hard negatives (a second round "
+                    "mines a tuned model's own confusions); default: the base model")
     ap.add_argument("--dense-sets", default="turnbackhoax",
                     help="sets whose hard negatives are also mined densely (the bench cache must "
                          "hold or embed their items and train queries); the others use BM25 only")
