@@ -3,6 +3,7 @@
     .venv/bin/python bench/judged.py score                       # default model, all unseen sets
     .venv/bin/python bench/judged.py score --model factcheck/e5-small-claims-v2 --json
     .venv/bin/python bench/judged.py export --out /tmp/pairs.jsonl   # pairs still to judge
+    .venv/bin/python bench/judged.py misses                      # the strict misses, by kind
 
 The dev sets name one fact-check per claim, but turnbackhoax (and Snopes) often checked the same
 hoax twice: "Pemerintah Hapus BBM Pertalite" is answered as well by "PERTALITE DIHAPUS" as by its
@@ -79,8 +80,9 @@ def answers(model: str) -> dict[str, list[dict]]:
         lth = th.for_language(detect_language(p.text))
         keys, conf, _ = reranked(reranker, p)
         held_keys, held_conf, _ = reranked(reranker, p.without_relevant())
+        own = next((i for i, k in enumerate(keys, 1) if k in p.relevant), 0)
         out[p.set].append({
-            "pool": p, "keys": keys[:DEPTH], "tier": tier_for(None, lth, conf),
+            "pool": p, "keys": keys[:DEPTH], "own_rank": own, "tier": tier_for(None, lth, conf),
             "held_keys": held_keys[:1], "held_tier": tier_for(None, lth, held_conf),
         })
     return out
@@ -107,6 +109,38 @@ def score(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict[str, flo
     return {**{f"strict_{k}": v / n for k, v in strict.items()},
             **{f"judged_{k}": v / n for k, v in loose.items()},
             "queries": len(rows), "pairs_needed": need, "pairs_judged": have}
+
+
+#: what a strict miss is, in the order a query is classified (the first that applies)
+MISS_KINDS = ("right", "same claim first", "own item 2nd", "own item 3rd-5th",
+              "own item below 5th", "own item not in the pool")
+
+
+def misses(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict[str, float]:
+    """Shares of queries by what their first hit is, for reading a strict P@1 against its reach.
+
+    A first hit judged a fact-check of the same claim is a miss the strict figure cannot win
+    back by ranking (the set names one of two checks of the hoax); the rest are ranking or
+    retrieval misses, by where the set's own item stands (re-ranked pool; 0 = not in it)."""
+    n = len(rows) or 1
+    out = dict.fromkeys(MISS_KINDS, 0.0)
+    for r in rows:
+        p: Pool = r["pool"]
+        rank = r["own_rank"]
+        if rank == 1:
+            kind = "right"
+        elif r["keys"] and judged.get((p.qid, r["keys"][0])) == "same":
+            kind = "same claim first"
+        elif rank == 2:
+            kind = "own item 2nd"
+        elif 3 <= rank <= DEPTH:
+            kind = "own item 3rd-5th"
+        elif rank:
+            kind = "own item below 5th"
+        else:
+            kind = "own item not in the pool"
+        out[kind] += 1 / n
+    return out
 
 
 def export(models: list[str], out: Path) -> int:
@@ -140,10 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("export", help="pairs the figures need that nobody judged yet")
     e.add_argument("--model", action="append", help="repeatable (default: the default model)")
     e.add_argument("--out", type=Path, required=True)
+    m = sub.add_parser("misses", help="what the strict misses are, by kind")
+    m.add_argument("--model", default=DEFAULT_MODEL)
     args = ap.parse_args(argv)
     if args.cmd == "export":
         return export(args.model or [DEFAULT_MODEL], args.out)
     per = answers(args.model)
+    if args.cmd == "misses":
+        shares = {name: misses(rows, load_judgements(name)) for name, rows in per.items() if rows}
+        print(f"Unseen sets, {args.model}: each query by its re-ranked first hit")
+        print(table(["set", "queries"] + list(MISS_KINDS),
+                    [[name, len(per[name])] + [f"{100 * v:.1f}%" for v in sh.values()]
+                     for name, sh in shares.items()]))
+        return 0
     results = [{"set": name, **score(rows, load_judgements(name))}
                for name, rows in per.items() if rows]
     if args.json:

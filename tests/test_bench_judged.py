@@ -22,9 +22,10 @@ def _pool(qid: str) -> Pool:
     return Pool("turnbackhoax", "test", "all", qid, "query: teks", {qid}, [], [])
 
 
-def _row(qid: str, keys: list[str], tier: Tier, held: list[str], held_tier: Tier) -> dict:
+def _row(qid: str, keys: list[str], tier: Tier, held: list[str], held_tier: Tier,
+         own_rank: int = 0) -> dict:
     return {"pool": _pool(qid), "keys": keys, "tier": tier, "held_keys": held,
-            "held_tier": held_tier}
+            "held_tier": held_tier, "own_rank": own_rank}
 
 
 def test_score_counts_judged_same_claim_items_as_right() -> None:
@@ -52,6 +53,25 @@ def test_score_counts_judged_same_claim_items_as_right() -> None:
     # needed: q1 held 7; q3 present 9 (held 9 again, once); q5 present 11, 12 (held not shown);
     # q8 present 20, held 21 -> 6 pairs, 4 of them judged
     assert (s["pairs_needed"], s["pairs_judged"]) == (6, 4)
+
+
+def test_misses_are_classified_by_first_hit_then_own_rank() -> None:
+    none = Tier.NONE
+    rows = [
+        _row("1", ["1"], none, [], none, own_rank=1),
+        _row("2", ["9", "2"], none, [], none, own_rank=2),  # a judged twin first
+        _row("3", ["8", "3"], none, [], none, own_rank=2),  # a related item first
+        _row("4", ["7", "6", "5", "4"], none, [], none, own_rank=4),
+        _row("5", ["7"] * 5, none, [], none, own_rank=12),
+        _row("6", ["7"], none, [], none, own_rank=0),
+        _row("7", [], none, [], none, own_rank=0),  # an empty answer
+        _row("8", ["9"], none, [], none, own_rank=0),  # unjudged first hit: not a twin
+    ]
+    labels = {("2", "9"): "same", ("3", "8"): "related"}
+    got = judged.misses(rows, labels)
+    assert list(got) == list(judged.MISS_KINDS)
+    assert [round(v * 8) for v in got.values()] == [1, 1, 1, 1, 1, 3]
+    assert sum(got.values()) == pytest.approx(1.0)
 
 
 def test_judgement_files_are_read_and_checked(tmp_path: Path) -> None:
