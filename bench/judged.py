@@ -65,6 +65,11 @@ def needed_pairs(pool: Pool, keys: list[str], held_keys: list[str], held_shown: 
     return out
 
 
+def rank_of(keys: list[str], relevant: set[str]) -> int:
+    """1-based rank of the first relevant key (0: none of them)."""
+    return next((i for i, k in enumerate(keys, 1) if k in relevant), 0)
+
+
 def answers(model: str) -> dict[str, list[dict]]:
     """Per unseen set, each query's present and held-out answer under the model's defaults."""
     model_id = get_embedder(model).model_id
@@ -80,7 +85,7 @@ def answers(model: str) -> dict[str, list[dict]]:
         lth = th.for_language(detect_language(p.text))
         keys, conf, _ = reranked(reranker, p)
         held_keys, held_conf, _ = reranked(reranker, p.without_relevant())
-        own = next((i for i, k in enumerate(keys, 1) if k in p.relevant), 0)
+        own = rank_of(keys, p.relevant)
         out[p.set].append({
             "pool": p, "keys": keys[:DEPTH], "own_rank": own, "tier": tier_for(None, lth, conf),
             "held_keys": held_keys[:1], "held_tier": tier_for(None, lth, held_conf),
@@ -100,7 +105,7 @@ def score(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict[str, flo
             need += 1
             have += (p.qid, k) in judged
         for acc, rel in ((strict, p.relevant), (loose, p.relevant | same)):
-            rank = next((i for i, k in enumerate(r["keys"], 1) if k in rel), 0)
+            rank = rank_of(r["keys"], rel)
             acc["p1"] += rank == 1
             acc["mrr5"] += 1.0 / rank if rank else 0.0
             acc["match"] += rank == 1 and r["tier"] is Tier.MATCH

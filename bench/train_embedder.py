@@ -532,6 +532,10 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         flags += " --hold-back"
     if r.get("mirror"):
         flags += " --mirror"
+    n_neg = r.get("negatives", 1)
+    negatives = f"{n_neg} hard negative{'s' if n_neg != 1 else ''}"
+    mined_with = canonical(r.get("mine_model", BASE_MODEL))
+    miner = "the current model" if mined_with == BASE_MODEL else f"`{mined_with}` (a second round)"
     lines = [
         f"# {model_id}: multilingual-e5-small adapted to claim matching",
         "",
@@ -558,9 +562,9 @@ def write_card(meta: dict, evals: dict | None, path: Path) -> None:
         + "); odd IDs and the CLEF `dev` splits were never seen.",
         "- query = the text as circulated (`query_form`), positive = the fact-check's "
         "`embedding_text()` (what the index embeds); both with the \"query: \" prefix.",
-        f"- negatives: in-batch (the batch's positives and hard negatives) + 1 hard negative per "
+        f"- negatives: in-batch (the batch's positives and hard negatives) + {negatives} per "
         f"query drawn from its top {r['hard_k']} BM25 non-relevant items and, for "
-        f"{r.get('dense_sets', 'turnbackhoax')}, its top {r['hard_k']} items by the current model; items with base "
+        f"{r.get('dense_sets', 'turnbackhoax')}, its top {r['hard_k']} items by {miner}; items with base "
         f"cosine >= {r['dup_cos']} to the positive are skipped (usually the same hoax checked twice).",
         "",
         "## Recipe",
